@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "base/counter.h"
+#include "base/string_hash.h"
 #include "core/linger.h"
 #include "core/message.h"
 #include "core/sink.h"
@@ -38,11 +39,7 @@ struct RouterThread {
 
   MatchCache cache;
   std::minstd_rand rng;  // queue member choice; quality is not a concern here
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> round_robin;  // queue name -> next index
+  StringMap<uint32_t> round_robin;  // queue name -> next member index
 
   // Counted per worker, never in shared atomics, so workers do not contend.
   RouterCounters counters;

@@ -1,1 +1,137 @@
-// placeholder
+#include "server/server.h"
+
+#include <unistd.h>
+
+#include <sys/epoll.h>
+
+#include <future>
+#include <random>
+#include <thread>
+
+#include "base/log.h"
+#include "io/socket.h"
+#include "server/client_connection.h"
+#include "server/listener.h"
+#include "server/system_services.h"
+#include "server/worker.h"
+
+namespace tern::server {
+
+namespace {
+
+// nats-server ids are 56 characters of base32 starting with 'N'; clients
+// only treat them as opaque strings, but some log or display them as such.
+std::string MakeServerId() {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::random_device rd;
+  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  std::string id = "N";
+  while (id.size() < 56) id.push_back(kAlphabet[rng() % 32]);
+  return id;
+}
+
+std::vector<core::LingerRuleConfig> LingerRules(const Options& options) {
+  std::vector<core::LingerRuleConfig> rules;
+  for (const LingerRule& rule : options.linger) rules.push_back({rule.subject, rule.hold, rule.max_bytes});
+  return rules;
+}
+
+core::QueuePolicy ToCore(QueuePolicy policy) {
+  return policy == QueuePolicy::kRoundRobin ? core::QueuePolicy::kRoundRobin : core::QueuePolicy::kRandom;
+}
+
+void StoreLimits(const Options& o, LiveLimits& l) {
+  l.max_payload.store(o.max_payload);
+  l.max_pending.store(o.max_pending);
+  l.max_connections.store(o.max_connections);
+  l.max_subscriptions.store(o.max_subscriptions);
+  l.write_deadline_ms.store(o.write_deadline.count());
+  l.ping_interval_ms.store(o.ping_interval.count());
+  l.max_pings_out.store(o.max_pings_out);
+}
+
+}  // namespace
+
+Server::Server(Options options)
+    : options_(std::move(options)),
+      server_id_(MakeServerId()),
+      linger_(LingerRules(options_)),
+      router_(sublist_, ToCore(options_.queue_policy), &linger_) {
+  server_name_ = options_.server_name.empty() ? server_id_ : options_.server_name;
+  StoreLimits(options_, limits_);
+}
+
+Server::~Server() { Shutdown(); }
+
+proto::nats::ServerInfo Server::BaseInfo() const {
+  proto::nats::ServerInfo info;
+  info.server_id = server_id_;
+  info.server_name = server_name_;
+  info.version = kProtocolVersion;
+  info.host = options_.addr;
+  info.port = port_;
+  info.go = "c++20";  // nats-server reports its Go version; some tools print it
+  info.headers = true;
+  info.max_payload = limits_.max_payload.load(std::memory_order_relaxed);
+  return info;
+}
+
+bool Server::Start(std::string* error) {
+  // nats-server treats -1 as "any free port"; so do we, and 0 too.
+  int port = options_.port < 0 ? 0 : options_.port;
+  int fd = io::Listen(options_.addr, port, 4096, error);
+  if (fd < 0) return false;
+  port_ = io::LocalPort(fd);
+
+  int count = options_.workers > 0 ? options_.workers : static_cast<int>(std::thread::hardware_concurrency());
+  if (count <= 0) count = 1;
+  for (int i = 0; i < count; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+  listener_ = std::make_unique<Listener>(*this, fd);
+  workers_[0]->loop().Post([this] { workers_[0]->loop().Add(listener_->fd(), EPOLLIN, listener_.get()); });
+  for (auto& worker : workers_) worker->Start();
+  services_ = std::make_shared<SystemServices>(*this);
+  services_->Install();
+
+  log::Info("Starting tern-server");
+  log::Info("  Version:  {} (NATS client protocol level {})", kTernVersion, kProtocolVersion);
+  log::Info("  ID:       {}", server_id_);
+  log::Info("  Name:     {}", server_name_);
+  log::Info("  Workers:  {}", count);
+  log::Info("Listening for client connections on {}:{}", options_.addr, port_);
+  log::Info("Server is ready");
+  return true;
+}
+
+void Server::Dispatch(int fd) {
+  size_t index = next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
+  workers_[index]->Adopt(fd);
+}
+
+void Server::Shutdown() {
+  if (workers_.empty() || shut_down_.exchange(true)) return;
+  log::Info("Initiating Shutdown...");
+  // Stop accepting first, on the listener's own loop, then drain every worker.
+  std::promise<void> closed;
+  workers_[0]->loop().Post([this, &closed] {
+    listener_->Close(workers_[0]->loop());
+    closed.set_value();
+  });
+  closed.get_future().wait_for(std::chrono::seconds(2));
+  auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+  for (auto& worker : workers_) worker->BeginShutdown(deadline);
+  for (auto& worker : workers_) worker->Join();
+  if (services_ != nullptr) services_->Uninstall();
+  log::Info("Server Exiting..");
+}
+
+void Server::Reload(const Options& options) {
+  log::SetLevel(options.log_level);
+  if (options.log_file != options_.log_file && !log::SetFile(options.log_file)) {
+    log::Error("reload: cannot open log file {}", options.log_file);
+  }
+  StoreLimits(options, limits_);
+  router_.set_queue_policy(ToCore(options.queue_policy));
+  log::Info("Reloaded: log level {}, limits and queue policy applied", log::LevelName(options.log_level));
+}
+
+}  // namespace tern::server

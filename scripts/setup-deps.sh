@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what tern needs from Debian's packages (and npm, for the interop
+# tests). Idempotent and quiet when everything is already there.
+#   scripts/setup-deps.sh build   compilers and libraries for tern-server and tern
+#   scripts/setup-deps.sh test    the above + test/benchmark tools and reference servers
+set -euo pipefail
+
+want="${1:-build}"
+build_pkgs=(g++ cmake ninja-build pkg-config libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev)
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev nats-server python3 procps)
+
+pkgs=("${build_pkgs[@]}")
+if [[ "$want" == test ]]; then pkgs+=("${test_pkgs[@]}"); fi
+# Node may come from Debian's nodejs or be preinstalled; npm ships with some
+# builds and is a separate Debian package for others.
+if [[ "$want" == test ]] && ! command -v node >/dev/null; then pkgs+=(nodejs); fi
+if [[ "$want" == test ]] && ! command -v npm >/dev/null; then pkgs+=(npm); fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup-deps: installing ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ "$want" == test ]]; then
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  for dir in "$root"/tests/interop/*/; do
+    if [[ -f "$dir/package-lock.json" && ! -d "$dir/node_modules" ]]; then
+      echo "setup-deps: npm ci in ${dir#$root/}"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+  done
+fi

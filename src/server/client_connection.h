@@ -1,0 +1,131 @@
+// One NATS client connection: framing (ServerParser), protocol semantics
+// (CONNECT options, PUB/SUB/UNSUB, PING/PONG, errors), and its output buffer.
+//
+// Threading: the owning worker's thread does everything except Deliver(),
+// which any worker may call while publishing. Deliver() only appends to
+// `out_` under `out_mu_` and asks for a flush; the owner swaps `out_` into
+// `writing_` under the same lock and writes without holding it. So a slow
+// socket never blocks a publisher, and a publisher never waits for more
+// than one append.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "base/string_hash.h"
+#include "core/sink.h"
+#include "core/subscription.h"
+#include "io/event_loop.h"
+#include "proto/nats/connect_info.h"
+#include "proto/nats/server_parser.h"
+
+namespace tern::server {
+
+class Worker;
+
+enum class CloseReason {
+  kClientClosed,
+  kReadError,
+  kWriteError,
+  kProtocolError,
+  kSlowConsumerPendingBytes,
+  kSlowConsumerWriteDeadline,
+  kStaleConnection,
+  kMaxConnections,
+  kServerShutdown,
+};
+std::string_view CloseReasonText(CloseReason reason);
+
+class ClientConnection final : public core::Sink,
+                               public io::Pollable,
+                               public proto::nats::ServerOpHandler,
+                               public std::enable_shared_from_this<ClientConnection> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  ClientConnection(Worker& worker, int fd, uint64_t id);
+  ~ClientConnection() override;
+
+  // Owner thread: register with the loop and greet the client with INFO.
+  void Start();
+
+  // core::Sink: any thread.
+  bool Deliver(const core::Subscription& sub, const core::Message& msg) override;
+  uint64_t sink_id() const override { return id_; }
+
+  // io::Pollable: owner thread.
+  void OnEvents(uint32_t events) override;
+
+  // Owner thread.
+  void Flush();
+  void Tick(Clock::time_point now);
+  void Close(CloseReason reason);
+  // Shutdown: write what is pending, then close.
+  void CloseWhenFlushed();
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
+  bool idle_output() const;
+  Worker& owner() { return worker_; }
+
+ private:
+  // proto::nats::ServerOpHandler
+  void OnConnect(std::string_view json) override;
+  void OnPub(const proto::nats::PubOp& op) override;
+  void OnSub(const proto::nats::SubOp& op) override;
+  void OnUnsub(const proto::nats::UnsubOp& op) override;
+  void OnPing() override;
+  void OnPong() override;
+  bool ShouldContinue() override { return !closed(); }
+
+  void ReadAvailable();
+  // Appends protocol bytes for this client (INFO, PONG, +OK, -ERR) and
+  // schedules a flush.
+  void SendProto(std::string_view bytes);
+  void SendErr(std::string_view text);
+  // -ERR, flush what we can, close: for errors after which nats-server hangs up.
+  void FailAndClose(std::string_view text, CloseReason reason);
+  void SendNoResponders(std::string_view reply);
+  void RequestFlush();
+  void SetWantWrite(bool want);
+  void DropSubscription(const core::SubscriptionPtr& sub);
+  size_t LiveSubscriptionCount();
+
+  Worker& worker_;
+  const int fd_;
+  const uint64_t id_;
+  std::string client_ip_;
+  int client_port_ = 0;
+
+  proto::nats::ServerParser parser_;
+  proto::nats::ConnectOptions connect_;  // nats-server defaults until CONNECT arrives
+  bool connect_received_ = false;
+
+  // Subscriptions by sid. Owner thread only; entries whose subscription was
+  // closed by auto-unsubscribe on another worker are swept lazily.
+  StringMap<core::SubscriptionPtr> subs_;
+
+  // Output. `out_` is shared with delivering threads (under out_mu_);
+  // `writing_` belongs to the owner while it is on the wire.
+  std::mutex out_mu_;
+  std::string out_;
+  std::string writing_;
+  size_t writing_off_ = 0;
+  std::atomic<size_t> unsent_writing_{0};  // writing_.size() - writing_off_, for the pending-bytes check
+  std::atomic<bool> flush_queued_{false};
+  std::atomic<bool> slow_consumer_{false};
+  std::atomic<bool> closed_{false};
+  bool want_write_ = false;
+  bool close_when_flushed_ = false;
+
+  Clock::time_point last_activity_;
+  Clock::time_point last_output_;
+  Clock::time_point next_ping_;
+  Clock::time_point blocked_since_{};  // when a write first hit EAGAIN; zero when not blocked
+  int pings_out_ = 0;
+};
+
+}  // namespace tern::server

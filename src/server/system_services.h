@@ -1,0 +1,38 @@
+// Requests the server answers itself, on subjects under `_TERN.`:
+//   _TERN.INTEREST  payload: JSON array of subjects; reply: JSON array of the
+//                   ones with at least one subscriber right now.
+// They are ordinary subscriptions whose sink is the server, so they work the
+// same from any client library and, later, across a cluster.
+#pragma once
+
+#include <memory>
+
+#include "core/sink.h"
+#include "core/subscription.h"
+
+namespace tern::server {
+
+class Server;
+
+inline constexpr const char* kInterestSubject = "_TERN.INTEREST";
+
+class SystemServices final : public core::Sink, public std::enable_shared_from_this<SystemServices> {
+ public:
+  explicit SystemServices(Server& server) : server_(server) {}
+
+  // Registers the service subscriptions; call once the workers run.
+  void Install();
+  // Drops the subscriptions (and with them the reference cycle sub -> sink).
+  void Uninstall();
+
+  bool Deliver(const core::Subscription& sub, const core::Message& msg) override;
+  uint64_t sink_id() const override { return 0; }
+
+ private:
+  void AnswerInterest(std::string reply, std::string payload);
+
+  Server& server_;
+  core::SubscriptionPtr interest_;
+};
+
+}  // namespace tern::server

@@ -1,0 +1,76 @@
+// A worker is one thread running one event loop; it owns the connections
+// assigned to it (reads them, flushes them, closes them) and its own router
+// state (match cache, queue-choice RNG, counters).
+//
+// Other workers never touch a connection's socket. When a publisher on worker
+// A delivers to a connection owned by worker B, A appends to that
+// connection's output under the connection's own lock and, at the end of A's
+// turn, hands B the list of connections to flush in one Post().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/router.h"
+#include "io/event_loop.h"
+
+namespace tern::server {
+
+class ClientConnection;
+class Server;
+
+class Worker {
+ public:
+  Worker(Server& server, int index);
+  ~Worker();
+
+  void Start();
+  void Join();
+
+  // The worker running on this thread, or nullptr off worker threads.
+  static Worker* Current();
+
+  // Any thread: take ownership of an accepted socket.
+  void Adopt(int fd);
+  // Delivering thread: flush `conn` at the end of this turn (batched).
+  void QueueFlush(std::shared_ptr<ClientConnection> conn);
+  // Loop thread: forget a closed connection.
+  void Forget(ClientConnection* conn);
+
+  // Any thread: begin shutdown; connections are flushed and closed, and the
+  // loop exits once all are gone or `deadline` passes.
+  void BeginShutdown(std::chrono::steady_clock::time_point deadline);
+
+  int index() const { return index_; }
+  io::EventLoop& loop() { return loop_; }
+  core::RouterThread& router_thread() { return router_thread_; }
+  Server& server() { return server_; }
+  // Shared read buffer: connections read into it and keep only split leftovers.
+  char* read_buffer() { return read_buffer_.get(); }
+  static constexpr size_t kReadBufferSize = 256 * 1024;
+
+  size_t connection_count() const { return connection_count_.load(std::memory_order_relaxed); }
+  const core::RouterCounters& counters() const { return router_thread_.counters; }
+
+ private:
+  void FlushQueued();
+  void Tick();
+
+  Server& server_;
+  const int index_;
+  io::EventLoop loop_;
+  std::thread thread_;
+  core::RouterThread router_thread_;
+  std::unique_ptr<char[]> read_buffer_;
+  std::unordered_map<ClientConnection*, std::shared_ptr<ClientConnection>> connections_;
+  std::atomic<size_t> connection_count_{0};
+  std::vector<std::shared_ptr<ClientConnection>> to_flush_;
+  bool shutting_down_ = false;
+  std::chrono::steady_clock::time_point shutdown_deadline_{};
+};
+
+}  // namespace tern::server
