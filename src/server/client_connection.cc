@@ -25,7 +25,9 @@ constexpr std::string_view kErrInvalidPublishSubject = "Invalid Publish Subject"
 constexpr std::string_view kErrMaxSubscriptions = "Maximum Subscriptions Exceeded";
 constexpr std::string_view kErrMaxConnections = "maximum connections exceeded";
 constexpr std::string_view kErrStaleConnection = "Stale Connection";
-constexpr std::string_view kErrNoRespondersNeedsHeaders = "No Responders Requires Headers Support";
+constexpr std::string_view kErrNoRespondersNeedsHeaders = "no responders requires headers support";
+constexpr std::string_view kErrBadProtocol = "invalid client protocol";
+constexpr std::string_view kErrAuthorization = "Authorization Violation";
 
 // A status message carries "NATS/1.0 503\r\n\r\n" (16 bytes) as its header block.
 constexpr std::string_view kNoRespondersHeader = "NATS/1.0 503\r\n\r\n";
@@ -148,6 +150,15 @@ void ClientConnection::OnConnect(std::string_view json) {
     Close(CloseReason::kProtocolError);
     return;
   }
+  if (options.protocol < 0 || options.protocol > 1) {
+    FailAndClose(kErrBadProtocol, CloseReason::kProtocolError);
+    return;
+  }
+  if (!options.account.empty() || options.new_account) {
+    // Dynamic accounts are gone from nats-server too; it refuses them this way.
+    FailAndClose(kErrAuthorization, CloseReason::kProtocolError);
+    return;
+  }
   if (options.no_responders && !options.headers) {
     FailAndClose(kErrNoRespondersNeedsHeaders, CloseReason::kProtocolError);
     return;
@@ -159,10 +170,9 @@ void ClientConnection::OnConnect(std::string_view json) {
 }
 
 void ClientConnection::OnPub(const proto::nats::PubOp& op) {
-  if (connect_.pedantic && !core::IsValidLiteralSubject(op.subject)) {
-    SendErr(kErrInvalidPublishSubject);
-    return;
-  }
+  // nats-server reports a bad subject in pedantic mode but still delivers
+  // the message; so do we, so that clients see the same thing from both.
+  if (connect_.pedantic && !core::IsValidLiteralSubject(op.subject)) SendErr(kErrInvalidPublishSubject);
   core::Message msg{op.subject, op.reply, op.headers, op.payload};
   core::PublishResult result =
       worker_.server().router().Publish(worker_.router_thread(), msg, this, connect_.echo);
@@ -346,7 +356,7 @@ void ClientConnection::Flush() {
 void ClientConnection::SetWantWrite(bool want) {
   if (want == want_write_ || closed()) return;
   want_write_ = want;
-  worker_.loop().Modify(fd_, EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0), this);
+  worker_.loop().Modify(fd_, EPOLLIN | EPOLLRDHUP | (want ? uint32_t{EPOLLOUT} : 0u), this);
 }
 
 void ClientConnection::Tick(Clock::time_point now) {
