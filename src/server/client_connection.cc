@@ -59,7 +59,7 @@ ClientConnection::ClientConnection(Worker& worker, int fd, uint64_t id)
     : worker_(worker), fd_(fd), id_(id) {
   const LiveLimits& limits = worker_.server().limits();
   parser_ = proto::nats::ServerParser(proto::nats::ParseLimits{
-      worker_.server().options().max_control_line, limits.max_payload.load(std::memory_order_relaxed)});
+      limits.max_control_line.load(std::memory_order_relaxed), limits.max_payload.load(std::memory_order_relaxed)});
   // Until CONNECT says otherwise a client has nats-server's defaults, which
   // include headers off.
   parser_.set_headers_allowed(false);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,9 @@
 namespace tern::server {
 
 enum class QueuePolicy { kRandom, kRoundRobin };
+
+// Which layer gave an option its value; see config.h for the precedence.
+enum class ConfigLayer : uint8_t { kDefault, kFile, kEnv, kFlag };
 
 // Hold messages that found no subscriber for subjects matching `subject`.
 struct LingerRule {
@@ -45,6 +49,9 @@ struct Options {
   std::vector<LingerRule> linger;
 
   std::string config_file;  // where the file layer came from, for logs and reload
+  // Option name ("log.level") -> layer that set it; absent means default. A
+  // reload re-reads the file but must keep what flags and environment set.
+  std::map<std::string, ConfigLayer> layers;
 };
 
 }  // namespace tern::server

@@ -42,6 +42,7 @@ core::QueuePolicy ToCore(QueuePolicy policy) {
 
 void StoreLimits(const Options& o, LiveLimits& l) {
   l.max_payload.store(o.max_payload);
+  l.max_control_line.store(o.max_control_line);
   l.max_pending.store(o.max_pending);
   l.max_connections.store(o.max_connections);
   l.max_subscriptions.store(o.max_subscriptions);
@@ -77,8 +78,8 @@ proto::nats::ServerInfo Server::BaseInfo() const {
 }
 
 bool Server::Start(std::string* error) {
-  // nats-server treats -1 as "any free port"; so do we, and 0 too.
-  int port = options_.port < 0 ? 0 : options_.port;
+  // As in nats-server: -1 picks any free port, 0 means the default port.
+  int port = options_.port < 0 ? 0 : (options_.port == 0 ? 4222 : options_.port);
   int fd = io::Listen(options_.addr, port, 4096, error);
   if (fd < 0) return false;
   port_ = io::LocalPort(fd);
@@ -130,6 +131,7 @@ void Server::Reload(const Options& options) {
     log::Error("reload: cannot open log file {}", options.log_file);
   }
   StoreLimits(options, limits_);
+  options_.shutdown_grace = options.shutdown_grace;  // read only by this (main) thread
   router_.set_queue_policy(ToCore(options.queue_policy));
   log::Info("Reloaded: log level {}, limits and queue policy applied", log::LevelName(options.log_level));
 }

@@ -37,7 +37,8 @@ struct ServerCounters {
 
 // Limits read on worker threads; atomics so SIGHUP can change them live.
 struct LiveLimits {
-  std::atomic<uint64_t> max_payload;
+  std::atomic<uint64_t> max_payload;  // new connections take it up; INFO announces it
+  std::atomic<uint64_t> max_control_line;
   std::atomic<uint64_t> max_pending;
   std::atomic<int> max_connections;
   std::atomic<int> max_subscriptions;
