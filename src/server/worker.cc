@@ -92,6 +92,9 @@ void Worker::FlushQueued() {
 void Worker::Tick() {
   auto now = std::chrono::steady_clock::now();
   if (index_ == 0) server_.router().Tick();
+  // Lets go of results (and the closed connections they name) that a quiet
+  // worker would otherwise keep until its next publish.
+  router_thread_.cache.Refresh();
   std::vector<std::shared_ptr<ClientConnection>> conns;
   conns.reserve(connections_.size());
   for (auto& [ptr, conn] : connections_) conns.push_back(conn);
