@@ -10,4 +10,6 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_W
 cmake --build "$build"
 # Room for the 10,000-subscription and many-connection tests.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# The integration transcripts also run against nats-server, the reference.
+export TERN_TEST_AGAINST_NATS=1
 cd "$build" && ctest --output-on-failure --timeout 300 -j2 "$@"

@@ -22,7 +22,7 @@ namespace {
 // because client libraries match on them.
 constexpr std::string_view kErrInvalidSubject = "Invalid Subject";
 constexpr std::string_view kErrInvalidPublishSubject = "Invalid Publish Subject";
-constexpr std::string_view kErrMaxSubscriptions = "Maximum Subscriptions Exceeded";
+constexpr std::string_view kErrMaxSubscriptions = "maximum subscriptions exceeded";
 constexpr std::string_view kErrMaxConnections = "maximum connections exceeded";
 constexpr std::string_view kErrStaleConnection = "Stale Connection";
 constexpr std::string_view kErrNoRespondersNeedsHeaders = "no responders requires headers support";
@@ -37,6 +37,8 @@ constexpr std::string_view kNoRespondersHeader = "NATS/1.0 503\r\n\r\n";
 constexpr size_t kKeepBufferCapacity = 64 * 1024;
 
 constexpr int kMaxReadsPerEvent = 4;
+
+constexpr size_t kPeerFlushMaxBytes = 16 * 1024;
 
 }  // namespace
 
@@ -173,10 +175,12 @@ void ClientConnection::OnPub(const proto::nats::PubOp& op) {
   // nats-server reports a bad subject in pedantic mode but still delivers
   // the message; so do we, so that clients see the same thing from both.
   if (connect_.pedantic && !core::IsValidLiteralSubject(op.subject)) SendErr(kErrInvalidPublishSubject);
+  // +OK before the publish: the publisher's own copy of the message (echo)
+  // must follow the acknowledgement, as from nats-server.
+  if (connect_.verbose) SendProto(proto::nats::kOk);
   core::Message msg{op.subject, op.reply, op.headers, op.payload};
   core::PublishResult result =
       worker_.server().router().Publish(worker_.router_thread(), msg, this, connect_.echo);
-  if (connect_.verbose) SendProto(proto::nats::kOk);
   if (result.delivered == 0 && !result.lingered && !op.reply.empty() && connect_.no_responders &&
       connect_.headers) {
     SendNoResponders(op.reply);
@@ -307,21 +311,11 @@ void ClientConnection::RequestFlush() {
   }
 }
 
-bool ClientConnection::idle_output() const {
+bool ClientConnection::IdleOutputLocked() const {
   return writing_off_ >= writing_.size() && unsent_writing_.load(std::memory_order_relaxed) == 0;
 }
 
-void ClientConnection::Flush() {
-  flush_queued_.store(false, std::memory_order_release);
-  if (closed()) return;
-  if (slow_consumer_.load(std::memory_order_acquire)) {
-    auto& counters = worker_.server().counters();
-    counters.slow_consumers.fetch_add(1, std::memory_order_relaxed);
-    log::Info("{}:{} - cid:{} - Slow Consumer Detected: MaxPending of {} Exceeded", client_ip_, client_port_, id_,
-              worker_.server().limits().max_pending.load(std::memory_order_relaxed));
-    Close(CloseReason::kSlowConsumerPendingBytes);
-    return;
-  }
+ClientConnection::WriteOutcome ClientConnection::WriteLocked() {
   for (;;) {
     if (writing_off_ >= writing_.size()) {
       writing_.clear();
@@ -340,17 +334,56 @@ void ClientConnection::Flush() {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       if (blocked_since_ == Clock::time_point{}) blocked_since_ = Clock::now();
-      SetWantWrite(true);
-      return;
+      return WriteOutcome::kBlocked;
     }
-    Close(CloseReason::kWriteError);
-    return;
+    return WriteOutcome::kFailed;
   }
   unsent_writing_.store(0, std::memory_order_relaxed);
   blocked_since_ = Clock::time_point{};
-  SetWantWrite(false);
   if (writing_.capacity() > kKeepBufferCapacity) std::string().swap(writing_);
-  if (close_when_flushed_) Close(CloseReason::kServerShutdown);
+  return WriteOutcome::kDrained;
+}
+
+void ClientConnection::Flush() {
+  flush_queued_.store(false, std::memory_order_release);
+  if (closed()) return;
+  if (slow_consumer_.load(std::memory_order_acquire)) {
+    auto& counters = worker_.server().counters();
+    counters.slow_consumers.fetch_add(1, std::memory_order_relaxed);
+    log::Info("{}:{} - cid:{} - Slow Consumer Detected: MaxPending of {} Exceeded", client_ip_, client_port_, id_,
+              worker_.server().limits().max_pending.load(std::memory_order_relaxed));
+    Close(CloseReason::kSlowConsumerPendingBytes);
+    return;
+  }
+  WriteOutcome outcome;
+  {
+    std::lock_guard lock(write_mu_);
+    outcome = WriteLocked();
+  }
+  if (outcome == WriteOutcome::kFailed) {
+    Close(CloseReason::kWriteError);
+    return;
+  }
+  SetWantWrite(outcome == WriteOutcome::kBlocked);
+  if (outcome == WriteOutcome::kDrained && close_when_flushed_) Close(CloseReason::kServerShutdown);
+}
+
+bool ClientConnection::TryFlushFromPeer() {
+  if (closed() || slow_consumer_.load(std::memory_order_acquire)) return false;
+  std::unique_lock lock(write_mu_, std::try_to_lock);
+  if (!lock.owns_lock() || !IdleOutputLocked()) return false;
+  {
+    // A big batch is the owner's to write: under load that spreads the
+    // syscalls over every core instead of piling them on the publisher's.
+    // Writing here is for the small trickle (requests, replies) where a
+    // hand-over would cost a wake-up more than the write itself.
+    std::lock_guard out_lock(out_mu_);
+    if (out_.size() > kPeerFlushMaxBytes) return false;
+  }
+  flush_queued_.store(false, std::memory_order_release);
+  // Anything but a full drain (a blocked socket needs EPOLLOUT, a failed one
+  // a close) is for the owner, which the caller then asks to flush.
+  return WriteLocked() == WriteOutcome::kDrained;
 }
 
 void ClientConnection::SetWantWrite(bool want) {
@@ -363,8 +396,14 @@ void ClientConnection::Tick(Clock::time_point now) {
   if (closed()) return;
   auto self = shared_from_this();
   const LiveLimits& limits = worker_.server().limits();
-  if (blocked_since_ != Clock::time_point{} &&
-      now - blocked_since_ > std::chrono::milliseconds(limits.write_deadline_ms.load(std::memory_order_relaxed))) {
+  bool write_stuck;
+  {
+    std::lock_guard lock(write_mu_);
+    write_stuck = blocked_since_ != Clock::time_point{} &&
+                  now - blocked_since_ >
+                      std::chrono::milliseconds(limits.write_deadline_ms.load(std::memory_order_relaxed));
+  }
+  if (write_stuck) {
     worker_.server().counters().slow_consumers.fetch_add(1, std::memory_order_relaxed);
     log::Info("{}:{} - cid:{} - Slow Consumer Detected: WriteDeadline exceeded", client_ip_, client_port_, id_);
     Close(CloseReason::kSlowConsumerWriteDeadline);
@@ -383,11 +422,14 @@ void ClientConnection::Tick(Clock::time_point now) {
   }
   // An idle connection gives back its buffers: 10k quiet clients should
   // cost little more than their sockets.
-  if (now - last_output_ > std::chrono::seconds(1) && idle_output()) {
-    std::lock_guard lock(out_mu_);
-    if (out_.empty() && out_.capacity() > 0) std::string().swap(out_);
-    if (writing_.capacity() > 0) std::string().swap(writing_);
-    writing_off_ = 0;
+  {
+    std::lock_guard write_lock(write_mu_);
+    if (now - last_output_ > std::chrono::seconds(1) && IdleOutputLocked()) {
+      std::lock_guard lock(out_mu_);
+      if (out_.empty() && out_.capacity() > 0) std::string().swap(out_);
+      if (writing_.capacity() > 0) std::string().swap(writing_);
+      writing_off_ = 0;
+    }
   }
   if (now - last_activity_ > std::chrono::seconds(1)) parser_.ShrinkIfIdle();
 }

@@ -1,12 +1,15 @@
 // One NATS client connection: framing (ServerParser), protocol semantics
 // (CONNECT options, PUB/SUB/UNSUB, PING/PONG, errors), and its output buffer.
 //
-// Threading: the owning worker's thread does everything except Deliver(),
-// which any worker may call while publishing. Deliver() only appends to
-// `out_` under `out_mu_` and asks for a flush; the owner swaps `out_` into
-// `writing_` under the same lock and writes without holding it. So a slow
-// socket never blocks a publisher, and a publisher never waits for more
-// than one append.
+// Threading: the owning worker's thread does everything except Deliver()
+// and TryFlushFromPeer(). Deliver() (any worker, while publishing) only
+// appends to `out_` under `out_mu_` and asks for a flush. Whoever holds
+// `write_mu_` swaps `out_` into `writing_` and writes it: normally the
+// delivering worker itself at the end of its turn (TryFlushFromPeer, so a
+// message costs no cross-thread wake-up), or the owner when the peer found
+// the lock taken or the socket full. Only the owner touches epoll and
+// closes. A slow socket never blocks a publisher: a peer gives up on
+// EAGAIN and the owner waits for EPOLLOUT.
 #pragma once
 
 #include <atomic>
@@ -61,6 +64,10 @@ class ClientConnection final : public core::Sink,
   // io::Pollable: owner thread.
   void OnEvents(uint32_t events) override;
 
+  // Another worker, at the end of its turn: write pending output now if no
+  // one else is writing it. False when the owner must flush instead.
+  bool TryFlushFromPeer();
+
   // Owner thread.
   void Flush();
   void Tick(Clock::time_point now);
@@ -68,7 +75,6 @@ class ClientConnection final : public core::Sink,
   // Shutdown: write what is pending, then close.
   void CloseWhenFlushed();
   bool closed() const { return closed_.load(std::memory_order_acquire); }
-  bool idle_output() const;
   Worker& owner() { return worker_; }
 
  private:
@@ -90,6 +96,10 @@ class ClientConnection final : public core::Sink,
   void FailAndClose(std::string_view text, CloseReason reason);
   void SendNoResponders(std::string_view reply);
   void RequestFlush();
+  enum class WriteOutcome { kDrained, kBlocked, kFailed };
+  // Needs write_mu_.
+  WriteOutcome WriteLocked();
+  bool IdleOutputLocked() const;
   void SetWantWrite(bool want);
   void DropSubscription(const core::SubscriptionPtr& sub);
   size_t LiveSubscriptionCount();
@@ -109,11 +119,15 @@ class ClientConnection final : public core::Sink,
   StringMap<core::SubscriptionPtr> subs_;
 
   // Output. `out_` is shared with delivering threads (under out_mu_);
-  // `writing_` belongs to the owner while it is on the wire.
+  // `writing_` and the write state below belong to whoever holds write_mu_.
+  // Lock order: write_mu_, then out_mu_.
   std::mutex out_mu_;
   std::string out_;
+  std::mutex write_mu_;
   std::string writing_;
   size_t writing_off_ = 0;
+  Clock::time_point last_output_;
+  Clock::time_point blocked_since_{};  // when a write first hit EAGAIN; zero when not blocked
   std::atomic<size_t> unsent_writing_{0};  // writing_.size() - writing_off_, for the pending-bytes check
   std::atomic<bool> flush_queued_{false};
   std::atomic<bool> slow_consumer_{false};
@@ -122,9 +136,7 @@ class ClientConnection final : public core::Sink,
   bool close_when_flushed_ = false;
 
   Clock::time_point last_activity_;
-  Clock::time_point last_output_;
   Clock::time_point next_ping_;
-  Clock::time_point blocked_since_{};  // when a write first hit EAGAIN; zero when not blocked
   int pings_out_ = 0;
 };
 

@@ -74,6 +74,7 @@ void Worker::FlushQueued() {
       conn->Flush();
       continue;
     }
+    if (conn->TryFlushFromPeer()) continue;
     if (remote.empty()) remote.resize(server_.workers().size());
     remote[owner.index()].push_back(std::move(conn));
   }
