@@ -77,6 +77,30 @@ proto::nats::ServerInfo Server::BaseInfo() const {
   return info;
 }
 
+ServerSnapshot Server::Snapshot() {
+  ServerSnapshot snap;
+  snap.server_id = server_id_;
+  snap.server_name = server_name_;
+  snap.version = kTernVersion;
+  snap.connections = counters_.current_connections.load(std::memory_order_relaxed);
+  snap.total_connections = counters_.total_connections.load(std::memory_order_relaxed);
+  snap.slow_consumers = counters_.slow_consumers.load(std::memory_order_relaxed);
+  snap.stale_connections = counters_.stale_connections.load(std::memory_order_relaxed);
+  snap.protocol_errors = counters_.protocol_errors.load(std::memory_order_relaxed);
+  for (const auto& worker : workers_) {
+    const core::RouterCounters& c = worker->counters();
+    snap.in_msgs += c.messages_in.Get();
+    snap.in_bytes += c.bytes_in.Get();
+    snap.out_msgs += c.messages_out.Get();
+    snap.out_bytes += c.bytes_out.Get();
+    snap.no_interest += c.no_interest.Get();
+    snap.dropped += c.dropped.Get();
+  }
+  snap.subscriptions = sublist_.count();
+  snap.linger = linger_.stats();
+  return snap;
+}
+
 bool Server::Start(std::string* error) {
   // As in nats-server: -1 picks any free port, 0 means the default port.
   int port = options_.port < 0 ? 0 : (options_.port == 0 ? 4222 : options_.port);

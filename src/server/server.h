@@ -47,6 +47,17 @@ struct LiveLimits {
   std::atomic<int> max_pings_out;
 };
 
+// A point-in-time copy of the node's counters: what _TERN.STATS answers
+// today and the monitoring endpoints will serve.
+struct ServerSnapshot {
+  std::string server_id, server_name, version;
+  int64_t connections = 0;
+  uint64_t total_connections = 0, slow_consumers = 0, stale_connections = 0, protocol_errors = 0;
+  uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0, no_interest = 0, dropped = 0;
+  size_t subscriptions = 0;
+  core::LingerStats linger;
+};
+
 class Server {
  public:
   explicit Server(Options options);
@@ -71,6 +82,8 @@ class Server {
   int port() const { return port_; }
   uint64_t NextClientId() { return next_client_id_.fetch_add(1, std::memory_order_relaxed) + 1; }
   std::vector<std::unique_ptr<Worker>>& workers() { return workers_; }
+
+  ServerSnapshot Snapshot();
 
   // INFO fields common to every client; the connection adds its own id and address.
   proto::nats::ServerInfo BaseInfo() const;

@@ -8,47 +8,88 @@
 
 namespace tern::server {
 
+namespace {
+core::SubscriptionPtr ServiceSubscription(std::shared_ptr<core::Sink> sink, const char* subject) {
+  auto sub = std::make_shared<core::Subscription>();
+  sub->sink = std::move(sink);
+  sub->subject = subject;
+  sub->sid = subject;
+  return sub;
+}
+}  // namespace
+
 void SystemServices::Install() {
-  interest_ = std::make_shared<core::Subscription>();
-  interest_->sink = shared_from_this();
-  interest_->subject = kInterestSubject;
-  interest_->sid = "interest";
+  interest_ = ServiceSubscription(shared_from_this(), kInterestSubject);
+  stats_ = ServiceSubscription(shared_from_this(), kStatsSubject);
   server_.sublist().Insert(interest_);
+  server_.sublist().Insert(stats_);
 }
 
 void SystemServices::Uninstall() {
-  if (interest_ == nullptr) return;
-  interest_->closed.store(true);
-  server_.sublist().Remove(*interest_);
-  interest_.reset();
+  for (core::SubscriptionPtr* sub : {&interest_, &stats_}) {
+    if (*sub == nullptr) continue;
+    (*sub)->closed.store(true);
+    server_.sublist().Remove(**sub);
+    sub->reset();
+  }
 }
 
 bool SystemServices::Deliver(const core::Subscription& sub, const core::Message& msg) {
-  if (&sub != interest_.get() || msg.reply.empty()) return true;
+  if (msg.reply.empty()) return true;
   // Deliver() runs inside a publish and must not publish itself (the
   // worker's match cache is in use), so answer after this turn's deliveries.
   Worker* worker = Worker::Current();
   if (worker == nullptr) return false;
-  worker->loop().Post([self = shared_from_this(), reply = std::string(msg.reply), payload = std::string(msg.payload)]() mutable {
-    self->AnswerInterest(std::move(reply), std::move(payload));
+  bool interest = &sub == interest_.get();
+  worker->loop().Post([self = shared_from_this(), interest, reply = std::string(msg.reply),
+                       payload = std::string(msg.payload)] {
+    self->Reply(reply, interest ? self->AnswerInterest(payload) : self->AnswerStats());
   });
   return true;
 }
 
-void SystemServices::AnswerInterest(std::string reply, std::string payload) {
-  nlohmann::json answer = nlohmann::json::array();
+std::string SystemServices::AnswerInterest(const std::string& payload) {
   nlohmann::json request = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (request.is_array()) {
-    for (const auto& subject : request) {
-      if (subject.is_string() && server_.sublist().HasInterest(subject.get<std::string>())) answer.push_back(subject);
-    }
-  } else {
-    answer = nlohmann::json{{"error", "payload must be a JSON array of subjects"}};
+  if (!request.is_array()) return nlohmann::json{{"error", "payload must be a JSON array of subjects"}}.dump();
+  nlohmann::json answer = nlohmann::json::array();
+  for (const auto& subject : request) {
+    if (subject.is_string() && server_.sublist().HasInterest(subject.get<std::string>())) answer.push_back(subject);
   }
-  std::string body = answer.dump();
-  Worker* worker = Worker::Current();
+  return answer.dump();
+}
+
+std::string SystemServices::AnswerStats() {
+  ServerSnapshot s = server_.Snapshot();
+  nlohmann::json j = {
+      {"server_id", s.server_id},
+      {"server_name", s.server_name},
+      {"version", s.version},
+      {"connections", s.connections},
+      {"total_connections", s.total_connections},
+      {"slow_consumers", s.slow_consumers},
+      {"stale_connections", s.stale_connections},
+      {"protocol_errors", s.protocol_errors},
+      {"in_msgs", s.in_msgs},
+      {"in_bytes", s.in_bytes},
+      {"out_msgs", s.out_msgs},
+      {"out_bytes", s.out_bytes},
+      {"no_interest", s.no_interest},
+      {"dropped", s.dropped},
+      {"subscriptions", s.subscriptions},
+      {"linger",
+       {{"held", s.linger.held},
+        {"delivered", s.linger.delivered},
+        {"expired", s.linger.expired},
+        {"dropped_for_space", s.linger.dropped_for_space},
+        {"held_now", s.linger.held_now},
+        {"bytes_now", s.linger.bytes_now}}},
+  };
+  return j.dump();
+}
+
+void SystemServices::Reply(const std::string& reply, const std::string& body) {
   core::Message msg{reply, {}, {}, body};
-  server_.router().Publish(worker->router_thread(), msg, this, true);
+  server_.router().Publish(Worker::Current()->router_thread(), msg, this, true);
 }
 
 }  // namespace tern::server

@@ -1,6 +1,7 @@
 // Requests the server answers itself, on subjects under `_TERN.`:
 //   _TERN.INTEREST  payload: JSON array of subjects; reply: JSON array of the
 //                   ones with at least one subscriber right now.
+//   _TERN.STATS     reply: the node's counters as JSON (ServerSnapshot).
 // They are ordinary subscriptions whose sink is the server, so they work the
 // same from any client library and, later, across a cluster.
 #pragma once
@@ -15,6 +16,7 @@ namespace tern::server {
 class Server;
 
 inline constexpr const char* kInterestSubject = "_TERN.INTEREST";
+inline constexpr const char* kStatsSubject = "_TERN.STATS";
 
 class SystemServices final : public core::Sink, public std::enable_shared_from_this<SystemServices> {
  public:
@@ -29,10 +31,13 @@ class SystemServices final : public core::Sink, public std::enable_shared_from_t
   uint64_t sink_id() const override { return 0; }
 
  private:
-  void AnswerInterest(std::string reply, std::string payload);
+  std::string AnswerInterest(const std::string& payload);
+  std::string AnswerStats();
+  void Reply(const std::string& reply, const std::string& body);
 
   Server& server_;
   core::SubscriptionPtr interest_;
+  core::SubscriptionPtr stats_;
 };
 
 }  // namespace tern::server
