@@ -1,0 +1,383 @@
+// ConnImpl I/O: handshake, the read loop, reconnects and the writer.
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "conn_impl.h"
+#include "wire.h"
+
+namespace tern::internal {
+namespace {
+
+constexpr size_t kReadChunk = 128 * 1024;
+constexpr size_t kKeepWriteBuffer = 8 * 1024 * 1024;  // larger buffers are released after use
+
+// Sees the server's first words: INFO, then PONG (or -ERR) after our CONNECT+PING.
+class HandshakeHandler : public proto::nats::ClientOpHandler {
+ public:
+  explicit HandshakeHandler(Transport* transport) : transport_(transport) {}
+  void OnInfo(std::string_view json) override {
+    info_json = std::string(json);
+    got_info = true;
+  }
+  void OnMsg(const proto::nats::MsgOp&) override {}
+  void OnPing() override { transport_->WriteAll("PONG\r\n"); }
+  void OnPong() override { got_pong = true; }
+  void OnErr(std::string_view text) override { error = std::string(text); }
+  // Stop right after INFO too, so CONNECT goes out before anything else is read.
+  bool ShouldContinue() override { return !got_pong && error.empty() && !(got_info && !connect_sent); }
+
+  bool got_info = false;
+  bool connect_sent = false;
+  bool got_pong = false;
+  std::string info_json;
+  std::string error;
+
+ private:
+  Transport* transport_;
+};
+
+bool IsAuthError(std::string_view text) {
+  for (std::string_view word : {"Authorization", "Authentication", "authorization", "authentication"}) {
+    if (text.find(word) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status ConnImpl::ConnectTo(const ServerUrl& url, std::shared_ptr<Transport>* out, ServerInfo* info,
+                           std::string* leftover) {
+  Result<std::unique_ptr<Transport>> dialed = Dial(url, options_.connect_timeout, options_.write_timeout);
+  if (!dialed.ok()) return dialed.status();
+  std::shared_ptr<Transport> t = std::move(dialed.value());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state_ == ConnState::kClosed) return Status(Code::kClosed, "connection closed");
+    dialing_ = t;
+  }
+  struct ClearDialing {
+    ConnImpl* self;
+    ~ClearDialing() {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      self->dialing_.reset();
+    }
+  } clear_dialing{this};
+
+  parser_.Reset();
+  HandshakeHandler h(t.get());
+  auto deadline = std::chrono::steady_clock::now() + options_.connect_timeout;
+  std::string buf(16 * 1024, '\0');
+  const std::string where = url.ToString() + ": ";
+  while (!h.got_pong) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Status(Code::kConnectFailed, where + "handshake timed out");
+    long n = t->Read(buf.data(), buf.size(), left);
+    if (n <= 0) {
+      if (!h.error.empty()) break;
+      return Status(Code::kConnectFailed, where + (n == 0 ? "closed during handshake" : std::strerror(errno)));
+    }
+    size_t pos = 0;
+    while (pos < static_cast<size_t>(n) && !h.got_pong && h.error.empty()) {
+      proto::nats::FeedResult r = parser_.Feed(buf.data() + pos, static_cast<size_t>(n) - pos, h);
+      if (r.error != proto::nats::ParseError::kNone) return Status(Code::kProtocolError, where + "bad handshake bytes");
+      pos += r.consumed;
+      if (h.got_info && !h.connect_sent) {
+        if (!ParseInfo(h.info_json, info)) return Status(Code::kProtocolError, where + "bad INFO");
+        std::string hello;
+        AppendConnect(hello, options_, url);
+        hello.append("PING\r\n");
+        if (!t->WriteAll(hello)) return Status(Code::kConnectFailed, where + "write failed during handshake");
+        h.connect_sent = true;
+      }
+    }
+    if (!h.error.empty()) break;
+    if (h.got_pong) leftover->assign(buf.data() + pos, static_cast<size_t>(n) - pos);
+  }
+  if (!h.error.empty()) {
+    return Status(IsAuthError(h.error) ? Code::kAuthFailed : Code::kServerError, where + h.error);
+  }
+  *out = std::move(t);
+  return Status::Ok();
+}
+
+void ConnImpl::InstallLocked(std::shared_ptr<Transport> transport, const ServerUrl& url, const ServerInfo& info) {
+  transport_ = std::move(transport);
+  current_url_ = url;
+  info_ = info;
+  max_payload_ = info.max_payload;
+  AddDiscoveredLocked(info);
+  std::string resubs;
+  AppendResubsLocked(resubs);
+  out_.insert(0, resubs);  // before anything published while disconnected
+  pings_out_ = 0;
+  if (state_ != ConnState::kDraining) state_ = ConnState::kConnected;
+  was_connected_ = true;
+  writer_cv_.notify_all();
+}
+
+void ConnImpl::AddDiscoveredLocked(const ServerInfo& info) {
+  for (const std::string& s : info.connect_urls) {
+    Result<ServerUrl> url = ParseServerUrl(s);
+    if (!url.ok()) continue;
+    bool known = false;
+    for (const ServerUrl& have : servers_) known = known || (have.host == url->host && have.port == url->port);
+    if (!known) servers_.push_back(std::move(url.value()));
+  }
+}
+
+void ConnImpl::IoLoop() {
+  for (;;) {
+    std::shared_ptr<Transport> t;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (state_ == ConnState::kClosed) return;
+      t = transport_;
+    }
+    Status why = t ? ReadLoop(t) : Status(Code::kConnectFailed, "not connected yet");
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (state_ == ConnState::kClosed) return;
+    }
+    HandleDisconnect(why);
+    if (!options_.reconnect.enabled) {
+      Shutdown(why);
+      return;
+    }
+    if (!ReconnectLoop()) {
+      Shutdown(Status(Code::kConnectFailed,
+                      "gave up reconnecting after " + std::to_string(options_.reconnect.max_attempts) + " passes"));
+      return;
+    }
+  }
+}
+
+Status ConnImpl::ReadLoop(const std::shared_ptr<Transport>& t) {
+  if (!leftover_.empty()) {
+    std::string bytes;
+    bytes.swap(leftover_);
+    if (parser_.Feed(bytes.data(), bytes.size(), *this).error != proto::nats::ParseError::kNone) {
+      t->Shutdown();
+      return Status(Code::kProtocolError, "unparsable bytes from server");
+    }
+  }
+  std::unique_ptr<char[]> buf(new char[kReadChunk]);
+  for (;;) {
+    long n = t->Read(buf.get(), kReadChunk, std::chrono::milliseconds(-1));
+    if (n == 0) return Status(Code::kDisconnected, "server closed the connection");
+    if (n < 0) return Status(Code::kDisconnected, std::string("read failed: ") + std::strerror(errno));
+    proto::nats::FeedResult r = parser_.Feed(buf.get(), static_cast<size_t>(n), *this);
+    if (r.error != proto::nats::ParseError::kNone) {
+      t->Shutdown();
+      return Status(Code::kProtocolError, "unparsable bytes from server");
+    }
+  }
+}
+
+void ConnImpl::HandleDisconnect(const Status& why) {
+  size_t lost = 0;
+  bool report = false;
+  std::string url;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (transport_) transport_->Shutdown();
+    transport_.reset();
+    state_ = ConnState::kReconnecting;
+    // What was queued for the dead socket may hold SUBs and PINGs of that
+    // session; the resubscribe on reconnect replaces them. Unsent publishes in
+    // it are lost, and the event says how many bytes.
+    lost = out_.size();
+    out_.clear();
+    FailPongsLocked(Status(Code::kDisconnected, "disconnected: " + why.message()));
+    space_cv_.notify_all();
+    report = was_connected_;
+    url = current_url_.ToString();
+  }
+  parser_.Reset();
+  leftover_.clear();
+  if (!report) return;
+  std::string text = why.message();
+  if (lost > 0) text += " (" + std::to_string(lost) + " unsent bytes dropped)";
+  PostEvent(Event{EventType::kDisconnected, Status(Code::kDisconnected, text), "", url});
+}
+
+bool ConnImpl::ReconnectLoop() {
+  const ReconnectPolicy& rp = options_.reconnect;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> jitter(1.0 - rp.jitter, 1.0 + rp.jitter);
+  for (int pass = 0;; ++pass) {
+    if (rp.max_attempts >= 0 && pass >= rp.max_attempts) return false;
+    if (pass > 0) {
+      double base = static_cast<double>(rp.initial_delay.count()) * std::pow(2.0, std::min(pass - 1, 30));
+      base = std::min(base, static_cast<double>(rp.max_delay.count()));
+      auto delay = std::chrono::milliseconds(static_cast<int64_t>(base * jitter(rng)));
+      std::unique_lock<std::mutex> lock(mu_);
+      if (close_cv_.wait_for(lock, delay, [this] { return state_ == ConnState::kClosed; })) return false;
+    }
+    std::vector<ServerUrl> pool;
+    size_t start;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pool = servers_;
+      start = current_index_ + 1;  // the server that just failed goes last
+    }
+    for (size_t i = 0; i < pool.size(); ++i) {
+      size_t index = (start + i) % pool.size();
+      std::shared_ptr<Transport> t;
+      ServerInfo info;
+      Status s = ConnectTo(pool[index], &t, &info, &leftover_);
+      if (!s.ok()) continue;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (state_ == ConnState::kClosed) {
+          t->Shutdown();
+          return false;
+        }
+        current_index_ = index;
+        InstallLocked(std::move(t), pool[index], info);
+        ++reconnects_;
+      }
+      PostEvent(Event{EventType::kReconnected, Status::Ok(), "", pool[index].ToString()});
+      return true;
+    }
+  }
+}
+
+void ConnImpl::WriterLoop() {
+  std::string buf;
+  auto last_ping = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    // NotifyWriterLocked() clears writer_waiting_ when it wakes us, so it is
+    // set again before every wait, including after a wake-up that found
+    // nothing to do.
+    while (!writer_stop_ && (transport_ == nullptr || out_.empty() || writing_)) {
+      writer_waiting_ = true;
+      if (writer_cv_.wait_until(lock, last_ping + options_.ping_interval) == std::cv_status::timeout) break;
+    }
+    writer_waiting_ = false;
+    if (writer_stop_) {
+      // Last flush, then shut the socket so the reader wakes up.
+      while (writing_) writer_cv_.wait(lock);
+      std::shared_ptr<Transport> t = transport_;
+      if (t && !out_.empty()) {
+        buf.swap(out_);
+        lock.unlock();
+        t->WriteAll(buf);
+        lock.lock();
+      }
+      if (t) t->Shutdown();
+      return;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (transport_ == nullptr) {
+      last_ping = now;
+      continue;
+    }
+    if (now >= last_ping + options_.ping_interval) {
+      last_ping = now;
+      if (pings_out_ >= options_.max_pings_out) {
+        transport_->Shutdown();  // stale: the reader sees the error and reconnects
+        continue;
+      }
+      ++pings_out_;
+      out_.append("PING\r\n");
+      pongs_.push_back(nullptr);
+    }
+    if (out_.empty() || writing_) continue;
+    writing_ = true;
+    buf.swap(out_);
+    std::shared_ptr<Transport> t = transport_;
+    space_cv_.notify_all();
+    lock.unlock();
+    bool ok = t->WriteAll(buf);
+    if (buf.capacity() > kKeepWriteBuffer) {
+      std::string().swap(buf);
+    } else {
+      buf.clear();
+    }
+    lock.lock();
+    writing_ = false;
+    if (!ok && transport_ == t) t->Shutdown();
+  }
+}
+
+void ConnImpl::OnInfo(std::string_view json) {
+  ServerInfo info;
+  if (!ParseInfo(json, &info)) return;
+  bool ldm = info.lame_duck;
+  std::string url;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    AddDiscoveredLocked(info);
+    info_ = info;
+    max_payload_ = info.max_payload;
+    url = current_url_.ToString();
+  }
+  if (ldm)
+    PostEvent(Event{EventType::kLameDuck, Status(Code::kServerError, "server entering lame duck mode"), "", url});
+}
+
+void ConnImpl::OnMsg(const proto::nats::MsgOp& op) {
+  uint64_t sid = 0;
+  std::from_chars(op.sid.data(), op.sid.data() + op.sid.size(), sid);
+  std::shared_ptr<SubState> sub;
+  {
+    std::lock_guard<std::mutex> lock(subs_mu_);
+    auto it = subs_.find(sid);
+    if (it == subs_.end()) return;  // unsubscribed meanwhile
+    sub = it->second;
+  }
+  in_msgs_.fetch_add(1, std::memory_order_relaxed);
+  in_bytes_.fetch_add(op.payload.size(), std::memory_order_relaxed);
+  uint64_t max = sub->max_msgs.load(std::memory_order_relaxed);
+  uint64_t n = sub->received.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (max != 0 && n > max) return;
+  Message m(std::string(op.subject), std::string(op.reply), std::string(op.payload));
+  if (!op.headers.empty()) Headers::Decode(op.headers, &m.headers, &m.status, &m.status_description);
+  if (sub->is_mux) {
+    mux_.Deliver(std::move(m));
+    return;
+  }
+  dispatcher_->Push(sub, std::move(m));
+  if (max != 0 && n == max) {
+    {
+      std::lock_guard<std::mutex> lock(subs_mu_);
+      subs_.erase(sid);
+    }
+    std::lock_guard<std::mutex> lock(sub->mu);
+    sub->done = true;
+    sub->cv.notify_all();
+  }
+}
+
+void ConnImpl::OnPing() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (transport_ == nullptr) return;
+  out_.append("PONG\r\n");
+  NotifyWriterLocked();
+}
+
+void ConnImpl::OnPong() {
+  std::lock_guard<std::mutex> lock(mu_);
+  pings_out_ = 0;
+  if (pongs_.empty()) return;
+  std::shared_ptr<PongWaiter> w = std::move(pongs_.front());
+  pongs_.pop_front();
+  if (w != nullptr) {
+    w->done = true;
+    pong_cv_.notify_all();
+  }
+}
+
+void ConnImpl::OnErr(std::string_view text) {
+  std::string url;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    url = current_url_.ToString();
+  }
+  PostEvent(Event{EventType::kServerError, Status(Code::kServerError, std::string(text)), "", url});
+}
+
+}  // namespace tern::internal

@@ -1,0 +1,126 @@
+// Everything a Connection can be told at connect time, with defaults that suit
+// a service talking to a local cluster. Tests shorten the timers.
+// Copied into the Connection at Connect(); later changes have no effect.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tern/status.h"
+
+namespace tern {
+
+using std::chrono::milliseconds;
+
+// Jittered exponential backoff between full passes over the server list:
+// pass n waits min(initial_delay * 2^n, max_delay), scaled by a random factor
+// in [1 - jitter, 1 + jitter] so a fleet of clients does not reconnect in step.
+struct ReconnectPolicy {
+  bool enabled = true;
+  int max_attempts = -1;  // passes over the server list before giving up; -1: forever
+  milliseconds initial_delay{1000};
+  milliseconds max_delay{32000};
+  double jitter = 0.2;
+  // Publishes made while disconnected are kept up to this many bytes (wire
+  // form) and sent after reconnecting; past it Publish returns kBufferFull.
+  size_t buffer_bytes = 8 * 1024 * 1024;
+};
+
+enum class DispatchMode {
+  // Handlers run on a pool of threads. Messages of one subscription are
+  // handled one at a time in arrival order; different subscriptions run in
+  // parallel, so a slow handler stalls only its own subscription.
+  kPool,
+  // Every handler of the connection runs on one thread in arrival order, so
+  // application state touched only from handlers needs no locks.
+  kSerial,
+};
+
+enum class EventType {
+  kDisconnected,  // the connection to the server dropped; reconnecting if enabled
+  kReconnected,   // connected again; subscriptions were restored
+  kClosed,        // closed for good (Close(), Drain(), or reconnect gave up)
+  kSlowConsumer,  // a subscription's pending queue was full; messages dropped
+  kServerError,   // the server sent -ERR
+  kLameDuck,      // the server is shutting down and asked clients to move
+};
+
+std::string_view EventTypeName(EventType type);
+
+struct Event {
+  EventType type;
+  Status status;        // the error behind the event, ok for kReconnected
+  std::string subject;  // kSlowConsumer: the subscription's subject
+  std::string server;   // the server URL involved, when there is one
+};
+
+struct Options {
+  // Tried in order on connect; on reconnect also every URL the servers
+  // advertise. "nats://host:port", "tcp://host:port" or "host:port";
+  // "nats://user:pass@host:port" and "nats://token@host:port" carry credentials.
+  // tls:// and ws:// are recognised and rejected with kNotSupported for now.
+  std::vector<std::string> servers = {"nats://127.0.0.1:4222"};
+  std::string name;  // shown by the server's monitoring
+  std::string user;
+  std::string password;
+  std::string token;
+
+  milliseconds connect_timeout{2000};  // TCP connect plus INFO/CONNECT/PONG handshake
+  milliseconds ping_interval{120000};  // keep-alive; a silent server is dropped after max_pings_out
+  int max_pings_out = 2;
+  // While connected, a publisher that outruns the socket waits up to this
+  // long for the buffer to drain below max_pending_out, then gets kBufferFull.
+  // A single socket write blocked this long drops the connection (the server
+  // stopped reading) and reconnects.
+  milliseconds write_timeout{5000};
+  size_t max_pending_out = 32 * 1024 * 1024;
+
+  // Publish writes to the socket from the caller's thread whenever no write
+  // is in flight, instead of handing the bytes to the writer thread: lower
+  // latency for sporadic messages (replies), lower throughput for floods.
+  // Request() and Flush() always do this.
+  bool send_asap = false;
+
+  ReconnectPolicy reconnect;
+  // When the first connect fails, keep trying in the background (Connect
+  // still returns a Connection) instead of returning kConnectFailed.
+  bool retry_on_failed_connect = false;
+
+  DispatchMode dispatch = DispatchMode::kPool;
+  int pool_threads = 4;  // kPool only
+
+  // Default bound of every subscription's pending queue; past either the
+  // message is dropped and counted, and a kSlowConsumer event is raised.
+  size_t sub_pending_msgs = 65536;
+  size_t sub_pending_bytes = 64 * 1024 * 1024;
+
+  bool echo = true;  // false: do not receive our own publishes
+  std::string inbox_prefix = "_INBOX";
+  // Identity for direct messages (_TERN.DM.<client_id>); random when empty.
+  std::string client_id;
+
+  // Called on a dedicated event thread, never on the I/O thread, so it may
+  // call any Connection method except Close(), Drain() and the destructor.
+  std::function<void(const Event&)> on_event;
+};
+
+// What the server said about itself in INFO.
+struct ServerInfo {
+  std::string server_id;
+  std::string server_name;
+  std::string version;
+  std::string host;
+  int port = 0;
+  int64_t max_payload = 1024 * 1024;
+  bool headers = false;
+  bool auth_required = false;
+  uint64_t client_id = 0;
+  std::vector<std::string> connect_urls;
+  bool lame_duck = false;
+};
+
+}  // namespace tern

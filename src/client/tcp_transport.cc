@@ -1,0 +1,126 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include "transport.h"
+
+namespace tern::internal {
+namespace {
+
+class TcpTransport : public Transport {
+ public:
+  explicit TcpTransport(int fd) : fd_(fd) {}
+  ~TcpTransport() override { ::close(fd_); }
+
+  long Read(char* buf, size_t size, std::chrono::milliseconds timeout) override {
+    if (timeout.count() >= 0) {
+      pollfd p{fd_, POLLIN, 0};
+      int r;
+      do {
+        r = ::poll(&p, 1, static_cast<int>(timeout.count()));
+      } while (r < 0 && errno == EINTR);
+      if (r == 0) {
+        errno = ETIMEDOUT;
+        return -1;
+      }
+      if (r < 0) return -1;
+    }
+    ssize_t n;
+    do {
+      n = ::recv(fd_, buf, size, 0);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
+
+  bool WriteAll(std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return false;
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  void Shutdown() override { ::shutdown(fd_, SHUT_RDWR); }
+
+ private:
+  int fd_;
+};
+
+// Non-blocking connect bounded by the timeout, then back to blocking mode:
+// the reader and writer threads each block on their own direction.
+int ConnectWithTimeout(const addrinfo* ai, std::chrono::milliseconds timeout, std::string* error) {
+  int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+  if (fd < 0) {
+    *error = std::strerror(errno);
+    return -1;
+  }
+  int flags = ::fcntl(fd, F_GETFL, 0);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  int r = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+  if (r < 0 && errno == EINPROGRESS) {
+    pollfd p{fd, POLLOUT, 0};
+    do {
+      r = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) {
+      *error = "connect timed out";
+      ::close(fd);
+      return -1;
+    }
+    int so_error = 0;
+    socklen_t len = sizeof(so_error);
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
+    r = so_error == 0 ? 0 : -1;
+    errno = so_error;
+  }
+  if (r < 0) {
+    *error = std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  ::fcntl(fd, F_SETFL, flags);
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Transport>> Dial(const ServerUrl& url, std::chrono::milliseconds timeout,
+                                        std::chrono::milliseconds write_timeout) {
+  if (url.scheme != "nats") return Status(Code::kNotSupported, "transport " + url.scheme + " is not supported yet");
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(url.port);
+  int gai = ::getaddrinfo(url.host.c_str(), port.c_str(), &hints, &res);
+  if (gai != 0) return Status(Code::kConnectFailed, url.ToString() + ": " + ::gai_strerror(gai));
+  std::string error = "no address";
+  int fd = -1;
+  for (addrinfo* ai = res; ai != nullptr && fd < 0; ai = ai->ai_next) fd = ConnectWithTimeout(ai, timeout, &error);
+  ::freeaddrinfo(res);
+  if (fd < 0) return Status(Code::kConnectFailed, url.ToString() + ": " + error);
+  if (write_timeout.count() > 0) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(write_timeout.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((write_timeout.count() % 1000) * 1000);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  }
+  return std::unique_ptr<Transport>(std::make_unique<TcpTransport>(fd));
+}
+
+}  // namespace tern::internal

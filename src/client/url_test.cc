@@ -1,0 +1,39 @@
+#include "url.h"
+
+#include <gtest/gtest.h>
+
+namespace tern::internal {
+namespace {
+
+TEST(ServerUrlTest, Forms) {
+  auto a = ParseServerUrl("nats://127.0.0.1:4333");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 4333);
+  auto b = ParseServerUrl("localhost");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->port, 4222);
+  auto c = ParseServerUrl("tcp://alice:s3cret@host:1");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->scheme, "nats");
+  EXPECT_EQ(c->user, "alice");
+  EXPECT_EQ(c->password, "s3cret");
+  auto d = ParseServerUrl("nats://tok@[::1]:5000");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->token, "tok");
+  EXPECT_EQ(d->host, "::1");
+  EXPECT_EQ(d->port, 5000);
+  EXPECT_EQ(d->ToString(), "nats://[::1]:5000");
+}
+
+TEST(ServerUrlTest, Errors) {
+  EXPECT_EQ(ParseServerUrl("tls://host:4222").code(), Code::kNotSupported);
+  EXPECT_EQ(ParseServerUrl("ws://host:8080").code(), Code::kNotSupported);
+  EXPECT_EQ(ParseServerUrl("http://host").code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseServerUrl("nats://host:0").code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseServerUrl("nats://host:99999").code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseServerUrl("nats://:4222").code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tern::internal
