@@ -166,7 +166,7 @@ void ClientConnection::OnConnect(std::string_view json) {
     return;
   }
   connect_ = std::move(options);
-  connect_received_ = true;
+  wants_headers_.store(connect_.headers, std::memory_order_relaxed);
   parser_.set_headers_allowed(connect_.headers);
   if (connect_.verbose) SendProto(proto::nats::kOk);
 }
@@ -263,7 +263,7 @@ bool ClientConnection::Deliver(const core::Subscription& sub, const core::Messag
     size_t pending = out_.size() + unsent_writing_.load(std::memory_order_relaxed);
     if (pending + msg.payload.size() + msg.headers.size() > max_pending) {
       slow_consumer_.store(true, std::memory_order_release);
-    } else if (!msg.headers.empty() && connect_.headers) {
+    } else if (!msg.headers.empty() && wants_headers_.load(std::memory_order_relaxed)) {
       proto::nats::AppendHmsg(out_, msg.subject, sub.sid, msg.reply, msg.headers, msg.payload);
     } else {
       // A client that did not ask for headers gets the payload alone, as from nats-server.
@@ -371,7 +371,7 @@ void ClientConnection::Flush() {
 bool ClientConnection::TryFlushFromPeer() {
   if (closed() || slow_consumer_.load(std::memory_order_acquire)) return false;
   std::unique_lock lock(write_mu_, std::try_to_lock);
-  if (!lock.owns_lock() || !IdleOutputLocked()) return false;
+  if (!lock.owns_lock() || closed() || !IdleOutputLocked()) return false;
   {
     // A big batch is the owner's to write: under load that spreads the
     // syscalls over every core instead of piling them on the publisher's.
@@ -443,7 +443,13 @@ void ClientConnection::Close(CloseReason reason) {
   if (closed_.exchange(true, std::memory_order_acq_rel)) return;
   auto self = shared_from_this();
   worker_.loop().Remove(fd_);
-  ::close(fd_);
+  {
+    // A peer worker may be writing this socket right now. Closing under its
+    // lock, after `closed_` is set, means no write can land on the
+    // descriptor number once the kernel hands it to a new connection.
+    std::lock_guard lock(write_mu_);
+    ::close(fd_);
+  }
   for (auto& [sid, sub] : subs_) DropSubscription(sub);
   subs_.clear();
   worker_.server().counters().current_connections.fetch_sub(1, std::memory_order_relaxed);

@@ -112,7 +112,8 @@ class ClientConnection final : public core::Sink,
 
   proto::nats::ServerParser parser_;
   proto::nats::ConnectOptions connect_;  // nats-server defaults until CONNECT arrives
-  bool connect_received_ = false;
+  // connect_.headers, for Deliver() on other workers (connect_ is the owner's).
+  std::atomic<bool> wants_headers_{false};
 
   // Subscriptions by sid. Owner thread only; entries whose subscription was
   // closed by auto-unsubscribe on another worker are swept lazily.
