@@ -102,11 +102,19 @@ ServerSnapshot Server::Snapshot() {
 }
 
 bool Server::Start(std::string* error) {
+  log::Info("Starting tern-server");
+  log::Info("  Version:  {} (NATS client protocol level {})", kTernVersion, kProtocolVersion);
+  log::Info("  ID:       {}", server_id_);
+  log::Info("  Name:     {}", server_name_);
   // As in nats-server: -1 picks any free port, 0 means the default port.
   int port = options_.port < 0 ? 0 : (options_.port == 0 ? 4222 : options_.port);
   int fd = io::Listen(options_.addr, port, 4096, error);
   if (fd < 0) return false;
   port_ = io::LocalPort(fd);
+
+  // Server-answered subjects exist before the first client can ask.
+  services_ = std::make_shared<SystemServices>(*this);
+  services_->Install();
 
   int count = options_.workers > 0 ? options_.workers : static_cast<int>(std::thread::hardware_concurrency());
   if (count <= 0) count = 1;
@@ -114,13 +122,7 @@ bool Server::Start(std::string* error) {
   listener_ = std::make_unique<Listener>(*this, fd);
   workers_[0]->loop().Post([this] { workers_[0]->loop().Add(listener_->fd(), EPOLLIN, listener_.get()); });
   for (auto& worker : workers_) worker->Start();
-  services_ = std::make_shared<SystemServices>(*this);
-  services_->Install();
 
-  log::Info("Starting tern-server");
-  log::Info("  Version:  {} (NATS client protocol level {})", kTernVersion, kProtocolVersion);
-  log::Info("  ID:       {}", server_id_);
-  log::Info("  Name:     {}", server_name_);
   log::Info("  Workers:  {}", count);
   log::Info("Listening for client connections on {}:{}", options_.addr, port_);
   log::Info("Server is ready");
