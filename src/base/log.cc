@@ -1,17 +1,18 @@
 #include "base/log.h"
 
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <ctime>
 #include <mutex>
-#include <sys/time.h>
-#include <unistd.h>
 
 namespace tern::log {
 
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 
 namespace {
-std::mutex g_mu;  // serialises lines from different worker threads
+std::mutex g_mu;        // serialises lines from different worker threads
 FILE* g_out = nullptr;  // nullptr means stderr
 
 constexpr std::string_view kNames[] = {"trace", "debug", "info", "warn", "error", "off"};

@@ -36,9 +36,9 @@ struct HeldMessage {
 };
 
 struct LingerStats {
-  uint64_t held = 0;             // messages taken into the store
-  uint64_t delivered = 0;        // handed to a subscription that appeared in time
-  uint64_t expired = 0;          // dropped after their window
+  uint64_t held = 0;               // messages taken into the store
+  uint64_t delivered = 0;          // handed to a subscription that appeared in time
+  uint64_t expired = 0;            // dropped after their window
   uint64_t dropped_for_space = 0;  // dropped, oldest first, to stay under max_bytes
   uint64_t held_now = 0;
   uint64_t bytes_now = 0;

@@ -24,8 +24,7 @@ bool Router::DeliverTo(RouterThread& thread, Subscription& sub, const Message& m
   return true;
 }
 
-Subscription* Router::PickMember(RouterThread& thread, const QueueGroupMatch& group, const Sink* origin,
-                                 bool echo) {
+Subscription* Router::PickMember(RouterThread& thread, const QueueGroupMatch& group, const Sink* origin, bool echo) {
   const size_t n = group.members.size();
   size_t start;
   if (policy_ == QueuePolicy::kRoundRobin) {

@@ -34,11 +34,10 @@ struct RouterCounters {
 
 // Per-worker publish state. Not thread-safe: one per worker thread.
 struct RouterThread {
-  explicit RouterThread(const Sublist& sublist, uint64_t seed = std::random_device{}())
-      : cache(sublist), rng(seed) {}
+  explicit RouterThread(const Sublist& sublist, uint64_t seed = std::random_device{}()) : cache(sublist), rng(seed) {}
 
   MatchCache cache;
-  std::minstd_rand rng;  // queue member choice; quality is not a concern here
+  std::minstd_rand rng;             // queue member choice; quality is not a concern here
   StringMap<uint32_t> round_robin;  // queue name -> next member index
 
   // Counted per worker, never in shared atomics, so workers do not contend.

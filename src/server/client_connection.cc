@@ -44,24 +44,32 @@ constexpr size_t kPeerFlushMaxBytes = 16 * 1024;
 
 std::string_view CloseReasonText(CloseReason reason) {
   switch (reason) {
-    case CloseReason::kClientClosed: return "Client Closed";
-    case CloseReason::kReadError: return "Read Error";
-    case CloseReason::kWriteError: return "Write Error";
-    case CloseReason::kProtocolError: return "Protocol Violation";
-    case CloseReason::kSlowConsumerPendingBytes: return "Slow Consumer (Pending Bytes)";
-    case CloseReason::kSlowConsumerWriteDeadline: return "Slow Consumer (Write Deadline)";
-    case CloseReason::kStaleConnection: return "Stale Connection";
-    case CloseReason::kMaxConnections: return "Maximum Connections Exceeded";
-    case CloseReason::kServerShutdown: return "Server Shutdown";
+    case CloseReason::kClientClosed:
+      return "Client Closed";
+    case CloseReason::kReadError:
+      return "Read Error";
+    case CloseReason::kWriteError:
+      return "Write Error";
+    case CloseReason::kProtocolError:
+      return "Protocol Violation";
+    case CloseReason::kSlowConsumerPendingBytes:
+      return "Slow Consumer (Pending Bytes)";
+    case CloseReason::kSlowConsumerWriteDeadline:
+      return "Slow Consumer (Write Deadline)";
+    case CloseReason::kStaleConnection:
+      return "Stale Connection";
+    case CloseReason::kMaxConnections:
+      return "Maximum Connections Exceeded";
+    case CloseReason::kServerShutdown:
+      return "Server Shutdown";
   }
   return "Unknown";
 }
 
-ClientConnection::ClientConnection(Worker& worker, int fd, uint64_t id)
-    : worker_(worker), fd_(fd), id_(id) {
+ClientConnection::ClientConnection(Worker& worker, int fd, uint64_t id) : worker_(worker), fd_(fd), id_(id) {
   const LiveLimits& limits = worker_.server().limits();
-  parser_ = proto::nats::ServerParser(proto::nats::ParseLimits{
-      limits.max_control_line.load(std::memory_order_relaxed), limits.max_payload.load(std::memory_order_relaxed)});
+  parser_ = proto::nats::ServerParser(proto::nats::ParseLimits{limits.max_control_line.load(std::memory_order_relaxed),
+                                                               limits.max_payload.load(std::memory_order_relaxed)});
   // Until CONNECT says otherwise a client has nats-server's defaults, which
   // include headers off.
   parser_.set_headers_allowed(false);
@@ -179,10 +187,8 @@ void ClientConnection::OnPub(const proto::nats::PubOp& op) {
   // must follow the acknowledgement, as from nats-server.
   if (connect_.verbose) SendProto(proto::nats::kOk);
   core::Message msg{op.subject, op.reply, op.headers, op.payload};
-  core::PublishResult result =
-      worker_.server().router().Publish(worker_.router_thread(), msg, this, connect_.echo);
-  if (result.delivered == 0 && !result.lingered && !op.reply.empty() && connect_.no_responders &&
-      connect_.headers) {
+  core::PublishResult result = worker_.server().router().Publish(worker_.router_thread(), msg, this, connect_.echo);
+  if (result.delivered == 0 && !result.lingered && !op.reply.empty() && connect_.no_responders && connect_.headers) {
     SendNoResponders(op.reply);
   }
 }
@@ -399,9 +405,9 @@ void ClientConnection::Tick(Clock::time_point now) {
   bool write_stuck;
   {
     std::lock_guard lock(write_mu_);
-    write_stuck = blocked_since_ != Clock::time_point{} &&
-                  now - blocked_since_ >
-                      std::chrono::milliseconds(limits.write_deadline_ms.load(std::memory_order_relaxed));
+    write_stuck =
+        blocked_since_ != Clock::time_point{} &&
+        now - blocked_since_ > std::chrono::milliseconds(limits.write_deadline_ms.load(std::memory_order_relaxed));
   }
   if (write_stuck) {
     worker_.server().counters().slow_consumers.fetch_add(1, std::memory_order_relaxed);

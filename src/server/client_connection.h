@@ -128,7 +128,7 @@ class ClientConnection final : public core::Sink,
   std::string writing_;
   size_t writing_off_ = 0;
   Clock::time_point last_output_;
-  Clock::time_point blocked_since_{};  // when a write first hit EAGAIN; zero when not blocked
+  Clock::time_point blocked_since_{};      // when a write first hit EAGAIN; zero when not blocked
   std::atomic<size_t> unsent_writing_{0};  // writing_.size() - writing_off_, for the pending-bytes check
   std::atomic<bool> flush_queued_{false};
   std::atomic<bool> slow_consumer_{false};

@@ -19,9 +19,9 @@ enum class ConfigLayer : uint8_t { kDefault, kFile, kEnv, kFlag };
 
 // Hold messages that found no subscriber for subjects matching `subject`.
 struct LingerRule {
-  std::string subject;                        // pattern, wildcards allowed
-  std::chrono::milliseconds hold{3000};       // how long a message waits
-  uint64_t max_bytes = 64ull * 1024 * 1024;   // bound for this rule's held messages
+  std::string subject;                       // pattern, wildcards allowed
+  std::chrono::milliseconds hold{3000};      // how long a message waits
+  uint64_t max_bytes = 64ull * 1024 * 1024;  // bound for this rule's held messages
 };
 
 struct Options {

@@ -1,8 +1,7 @@
 #include "server/server.h"
 
-#include <unistd.h>
-
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include <future>
 #include <random>

@@ -41,10 +41,10 @@ bool SystemServices::Deliver(const core::Subscription& sub, const core::Message&
   Worker* worker = Worker::Current();
   if (worker == nullptr) return false;
   bool interest = &sub == interest_.get();
-  worker->loop().Post([self = shared_from_this(), interest, reply = std::string(msg.reply),
-                       payload = std::string(msg.payload)] {
-    self->Reply(reply, interest ? self->AnswerInterest(payload) : self->AnswerStats());
-  });
+  worker->loop().Post(
+      [self = shared_from_this(), interest, reply = std::string(msg.reply), payload = std::string(msg.payload)] {
+        self->Reply(reply, interest ? self->AnswerInterest(payload) : self->AnswerStats());
+      });
   return true;
 }
 

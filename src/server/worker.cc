@@ -16,10 +16,7 @@ constexpr std::chrono::milliseconds kTickPeriod{250};
 }  // namespace
 
 Worker::Worker(Server& server, int index)
-    : server_(server),
-      index_(index),
-      router_thread_(server.sublist()),
-      read_buffer_(new char[kReadBufferSize]) {
+    : server_(server), index_(index), router_thread_(server.sublist()), read_buffer_(new char[kReadBufferSize]) {
   loop_.SetTurnEndHook([this] { FlushQueued(); });
   loop_.SetTicker(kTickPeriod, [this] { Tick(); });
 }

@@ -1,8 +1,7 @@
 #include "proto/nats/connect_info.h"
 
-#include <nlohmann/json.hpp>
-
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <variant>
 
 namespace tern::proto::nats {
@@ -33,14 +32,20 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 const char* JsonKind(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::object: return "object";
-    case Json::value_t::array: return "array";
-    case Json::value_t::string: return "string";
-    case Json::value_t::boolean: return "bool";
+    case Json::value_t::object:
+      return "object";
+    case Json::value_t::array:
+      return "array";
+    case Json::value_t::string:
+      return "string";
+    case Json::value_t::boolean:
+      return "bool";
     case Json::value_t::number_float:
     case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned: return "number";
-    default: return "value";
+    case Json::value_t::number_unsigned:
+      return "number";
+    default:
+      return "value";
   }
 }
 

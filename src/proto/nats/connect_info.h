@@ -66,12 +66,12 @@ struct ServerInfo {
   bool tls_verify = false;     // omitempty
   bool tls_available = false;  // omitempty
   int64_t max_payload = 1024 * 1024;
-  std::string ip;          // omitempty
-  uint64_t client_id = 0;  // omitempty
-  std::string client_ip;   // omitempty
-  std::string nonce;       // omitempty
-  std::string cluster;     // omitempty
-  std::string domain;      // omitempty
+  std::string ip;                         // omitempty
+  uint64_t client_id = 0;                 // omitempty
+  std::string client_ip;                  // omitempty
+  std::string nonce;                      // omitempty
+  std::string cluster;                    // omitempty
+  std::string domain;                     // omitempty
   std::vector<std::string> connect_urls;  // omitempty
   bool ldm = false;                       // omitempty: lame-duck mode
 };

@@ -63,8 +63,8 @@ size_t MsgWireSize(std::string_view subject, std::string_view sid, std::string_v
 size_t HmsgWireSize(std::string_view subject, std::string_view sid, std::string_view reply, size_t headers_size,
                     size_t payload_size) {
   const size_t total = headers_size + payload_size;
-  return PrefixSize("HMSG ", subject, sid, reply) + DecimalWidth(headers_size) + 1 + DecimalWidth(total) + 2 +
-         total + 2;
+  return PrefixSize("HMSG ", subject, sid, reply) + DecimalWidth(headers_size) + 1 + DecimalWidth(total) + 2 + total +
+         2;
 }
 
 void AppendMsgHeader(std::string& out, std::string_view subject, std::string_view sid, std::string_view reply,

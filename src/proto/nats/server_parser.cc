@@ -31,14 +31,22 @@ std::string_view ErrorText(ParseError error) {
 
 std::string_view ErrorName(ParseError error) {
   switch (error) {
-    case ParseError::kNone: return "none";
-    case ParseError::kUnknownOp: return "unknown_op";
-    case ParseError::kControlLineTooLong: return "control_line_too_long";
-    case ParseError::kPayloadTooLarge: return "payload_too_large";
-    case ParseError::kBadArgs: return "bad_args";
-    case ParseError::kBadPayloadEnd: return "bad_payload_end";
-    case ParseError::kHeadersNotSupported: return "headers_not_supported";
-    case ParseError::kClientErr: return "client_err";
+    case ParseError::kNone:
+      return "none";
+    case ParseError::kUnknownOp:
+      return "unknown_op";
+    case ParseError::kControlLineTooLong:
+      return "control_line_too_long";
+    case ParseError::kPayloadTooLarge:
+      return "payload_too_large";
+    case ParseError::kBadArgs:
+      return "bad_args";
+    case ParseError::kBadPayloadEnd:
+      return "bad_payload_end";
+    case ParseError::kHeadersNotSupported:
+      return "headers_not_supported";
+    case ParseError::kClientErr:
+      return "client_err";
   }
   return "?";
 }
@@ -94,20 +102,47 @@ inline Match MatchVerb(const char* p, size_t n, Verb* verb, size_t* args_off) {
     case 'p':
       if (n < 2) return Match::kNeedMore;
       switch (p[1] | 0x20) {
-        case 'u': word = "pub", *verb = Verb::kPub, needs_blank = true; break;
-        case 'i': word = "ping", *verb = Verb::kPing; break;
-        case 'o': word = "pong", *verb = Verb::kPong; break;
-        default: return Match::kMismatch;
+        case 'u':
+          word = "pub", *verb = Verb::kPub, needs_blank = true;
+          break;
+        case 'i':
+          word = "ping", *verb = Verb::kPing;
+          break;
+        case 'o':
+          word = "pong", *verb = Verb::kPong;
+          break;
+        default:
+          return Match::kMismatch;
       }
       break;
-    case 'H': case 'h': word = "hpub", *verb = Verb::kHpub, needs_blank = true; break;
-    case 'S': case 's': word = "sub", *verb = Verb::kSub, needs_blank = true; break;
-    case 'U': case 'u': word = "unsub", *verb = Verb::kUnsub, needs_blank = true; break;
-    case 'C': case 'c': word = "connect", *verb = Verb::kConnect; break;
-    case 'I': case 'i': word = "info", *verb = Verb::kInfo; break;
-    case '+': word = "+ok", *verb = Verb::kOk; break;
-    case '-': word = "-err", *verb = Verb::kErr, needs_blank = true; break;
-    default: return Match::kMismatch;
+    case 'H':
+    case 'h':
+      word = "hpub", *verb = Verb::kHpub, needs_blank = true;
+      break;
+    case 'S':
+    case 's':
+      word = "sub", *verb = Verb::kSub, needs_blank = true;
+      break;
+    case 'U':
+    case 'u':
+      word = "unsub", *verb = Verb::kUnsub, needs_blank = true;
+      break;
+    case 'C':
+    case 'c':
+      word = "connect", *verb = Verb::kConnect;
+      break;
+    case 'I':
+    case 'i':
+      word = "info", *verb = Verb::kInfo;
+      break;
+    case '+':
+      word = "+ok", *verb = Verb::kOk;
+      break;
+    case '-':
+      word = "-err", *verb = Verb::kErr, needs_blank = true;
+      break;
+    default:
+      return Match::kMismatch;
   }
   Match m = MatchLetters(p, n, 1, word);
   if (m != Match::kMatched) return m;
@@ -133,8 +168,8 @@ inline const char* FindSeparator(const char* s, const char* e, const char* reada
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
     __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, tab));
     if constexpr (kSub) {
-      hit = _mm_or_si128(hit, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
-                                            _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+      hit = _mm_or_si128(hit,
+                         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
     }
     const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
     if (mask != 0) return std::min(e, s + __builtin_ctz(mask));
@@ -234,9 +269,12 @@ ServerParser::Step ServerParser::ParseOne(const char* p, size_t n, size_t scan_f
   Verb verb;
   size_t off;
   switch (MatchVerb(p, n, &verb, &off)) {
-    case Match::kMatched: break;
-    case Match::kNeedMore: return Step::NeedMore(0);
-    case Match::kMismatch: return Step::Error(ParseError::kUnknownOp);
+    case Match::kMatched:
+      break;
+    case Match::kNeedMore:
+      return Step::NeedMore(0);
+    case Match::kMismatch:
+      return Step::Error(ParseError::kUnknownOp);
   }
   const size_t from = std::max(off, scan_from);
 
@@ -252,8 +290,10 @@ ServerParser::Step ServerParser::ParseOne(const char* p, size_t n, size_t scan_f
       if (nl == nullptr) return Step::SkipLine(skip);
       next = static_cast<size_t>(static_cast<const char*>(nl) - p) + 1;
     }
-    if (skip == Skip::kPing) handler.OnPing();
-    else if (skip == Skip::kPong) handler.OnPong();
+    if (skip == Skip::kPing)
+      handler.OnPing();
+    else if (skip == Skip::kPong)
+      handler.OnPong();
     return Step::Done(next);
   }
 
@@ -335,8 +375,10 @@ FeedResult ServerParser::Feed(const char* data, size_t size, ServerOpHandler& ha
       pos = static_cast<size_t>(static_cast<const char*>(nl) - data) + 1;
       const Skip skip = skip_;
       skip_ = Skip::kNone;
-      if (skip == Skip::kPing) handler.OnPing();
-      else if (skip == Skip::kPong) handler.OnPong();
+      if (skip == Skip::kPing)
+        handler.OnPing();
+      else if (skip == Skip::kPong)
+        handler.OnPong();
       if (!handler.ShouldContinue()) return {ParseError::kNone, pos};
       continue;
     }

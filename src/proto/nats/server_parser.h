@@ -31,13 +31,13 @@ namespace tern::proto::nats {
 // connection without sending any -ERR.
 enum class ParseError : uint8_t {
   kNone = 0,
-  kUnknownOp,             // 'Unknown Protocol Operation'
-  kControlLineTooLong,    // 'maximum control line exceeded' (lower case, as nats-server sends it)
-  kPayloadTooLarge,       // 'Maximum Payload Violation'
-  kBadArgs,               // wrong arg count or bad size of PUB/HPUB/SUB/UNSUB: silent close
-  kBadPayloadEnd,         // payload not followed by CRLF: 'Unknown Protocol Operation'
-  kHeadersNotSupported,   // HPUB while headers are off for this connection: silent close
-  kClientErr,             // the client sent -ERR: silent close
+  kUnknownOp,            // 'Unknown Protocol Operation'
+  kControlLineTooLong,   // 'maximum control line exceeded' (lower case, as nats-server sends it)
+  kPayloadTooLarge,      // 'Maximum Payload Violation'
+  kBadArgs,              // wrong arg count or bad size of PUB/HPUB/SUB/UNSUB: silent close
+  kBadPayloadEnd,        // payload not followed by CRLF: 'Unknown Protocol Operation'
+  kHeadersNotSupported,  // HPUB while headers are off for this connection: silent close
+  kClientErr,            // the client sent -ERR: silent close
 };
 
 // The text to send as -ERR '<text>' before closing; empty: close silently.
