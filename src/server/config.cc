@@ -20,6 +20,8 @@
 #include <type_traits>
 #include <variant>
 
+#include "core/subject.h"
+
 extern char** environ;  // POSIX; not declared by every libc header set
 
 namespace tern::server {
@@ -203,28 +205,8 @@ bool ParseDigits(std::string_view text, uint64_t* out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-// A subject pattern as NATS allows it: '.'-separated non-empty tokens without
-// whitespace; '*' and '>' only as whole tokens, '>' only last. core/subject.h
-// owns the full rules for the hot path; config only needs to reject typos.
-bool IsSubjectPattern(std::string_view subject) {
-  if (subject.empty()) return false;
-  size_t start = 0;
-  while (true) {
-    size_t dot = subject.find('.', start);
-    std::string_view token = subject.substr(start, dot == std::string_view::npos ? dot : dot - start);
-    if (token.empty()) return false;
-    for (char c : token) {
-      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') return false;
-    }
-    if (token.size() > 1 && (token.find('*') != token.npos || token.find('>') != token.npos)) return false;
-    if (token == ">" && dot != std::string_view::npos) return false;
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
 std::string CheckRule(const LingerRule& rule) {
-  if (!IsSubjectPattern(rule.subject)) return fmt::format("'{}' is not a valid subject", rule.subject);
+  if (!core::IsValidSubject(rule.subject)) return fmt::format("'{}' is not a valid subject", rule.subject);
   if (rule.hold.count() <= 0) return fmt::format("{}: hold time must be at least 1ms", rule.subject);
   if (rule.max_bytes == 0) return fmt::format("{}: max_bytes must be at least 1 byte", rule.subject);
   return {};
