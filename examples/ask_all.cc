@@ -12,8 +12,9 @@ using namespace std::chrono_literals;
 int main(int argc, char** argv) {
   std::string url = example::ServerUrl(argc, argv);
   auto shop = example::MustConnect(url, "shop");
-  std::vector<std::unique_ptr<tern::Connection>> warehouses;
+  // Declared before the connections so it outlives their handler threads.
   const std::vector<std::set<std::string>> stock = {{"lamp"}, {"lamp", "chair"}, {"desk"}};
+  std::vector<std::unique_ptr<tern::Connection>> warehouses;
   for (size_t i = 0; i < stock.size(); ++i) {
     warehouses.push_back(example::MustConnect(url, "warehouse-" + std::to_string(i)));
     example::Check(tern::Answer(*warehouses.back(), "stock.find",

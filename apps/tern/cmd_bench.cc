@@ -55,8 +55,9 @@ int64_t SinceEpoch(const Run& run) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - run.epoch).count();
 }
 
-Options BenchConnOptions(const GlobalOptions& g, bool subscriber) {
+Options BenchConnOptions(const GlobalOptions& g, bool subscriber, bool inline_handlers = false) {
   Options opts = MakeOptions(g);
+  if (inline_handlers) opts.dispatch = DispatchMode::kInline;
   opts.reconnect.enabled = false;  // a broken connection is a failed run, not a pause in the figures
   opts.pool_threads = 1;           // one subscription per connection
   if (subscriber) {
@@ -166,7 +167,7 @@ int Setup(const GlobalOptions& g, Run& run, const std::string& payload) {
   int code = kExitOk;
   for (int i = 0; i < nsubs; ++i) {
     auto w = std::make_unique<Worker>();
-    w->conn = Connect(g, &code, BenchConnOptions(g, true));
+    w->conn = Connect(g, &code, BenchConnOptions(g, true, o.inline_handlers));
     if (!w->conn) return code;
     Worker* self = w.get();
     Connection* conn = w->conn.get();

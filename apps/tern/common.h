@@ -94,6 +94,8 @@ struct BenchOptions {
   size_t size = 128;
   std::string queue;
   bool request = false;
+  // Subscribers/responders run handlers on the reading thread (DispatchMode::kInline).
+  bool inline_handlers = false;
   uint64_t warmup = 0;  // request mode: round trips per requester not measured
   std::chrono::milliseconds timeout{60000};
   std::chrono::milliseconds request_timeout{5000};

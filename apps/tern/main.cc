@@ -188,6 +188,9 @@ int main(int argc, char** argv) {
   bench_cmd->add_flag("--request", bench.request,
                       "Request/reply: --pub requesters make sequential requests to --sub responders; "
                       "reports latency percentiles");
+  bench_cmd->add_flag("--inline", bench.inline_handlers,
+                      "Subscribers/responders run their handler on the thread reading the socket "
+                      "(DispatchMode::kInline): no hand-off to a handler thread");
   bench_cmd->add_option("--warmup", bench.warmup, "With --request: round trips per requester not measured")
       ->check(kNonNegative)
       ->capture_default_str();

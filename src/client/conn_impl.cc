@@ -9,8 +9,10 @@ namespace tern::internal {
 
 ConnImpl::ConnImpl(Options options)
     : options_(std::move(options)),
+      pub_fast_limit_(options_.send_asap ? 0 : std::min(kSelfFlushBytes, options_.max_pending_out)),
       id_(options_.client_id.empty() ? NewNuid() : options_.client_id),
-      mux_(options_.inbox_prefix) {}
+      mux_(options_.inbox_prefix),
+      rd_buf_(new char[kReadBuffer]) {}
 
 ConnImpl::~ConnImpl() { (void)Close(); }
 
@@ -54,6 +56,7 @@ Status ConnImpl::Start() {
 }
 
 bool ConnImpl::OnInternalThread() const {
+  if (ReadingHere()) return true;  // an inline handler, on whichever thread reads
   std::thread::id self = std::this_thread::get_id();
   if (self == io_thread_.get_id() || self == writer_thread_.get_id() || self == event_thread_.get_id()) return true;
   return dispatcher_ != nullptr && dispatcher_->IsWorkerThread();
@@ -70,13 +73,9 @@ void ConnImpl::NotifyWriterLocked() {
 
 void ConnImpl::FailPongsLocked(const Status& status) {
   for (auto& w : pongs_) {
-    if (w != nullptr) {
-      w->done = true;
-      w->status = status;
-    }
+    if (w != nullptr) w->Complete([&] { w->status = status; });
   }
   pongs_.clear();
-  pong_cv_.notify_all();
 }
 
 void ConnImpl::Shutdown(const Status& why) {

@@ -1,4 +1,5 @@
-// ConnImpl I/O: handshake, the read loop, reconnects and the writer.
+// ConnImpl I/O: handshake, reconnects, and the ops the server sends (reading
+// itself is in conn_read.cc, writing in conn_write.cc).
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -9,9 +10,6 @@
 
 namespace tern::internal {
 namespace {
-
-constexpr size_t kReadChunk = 128 * 1024;
-constexpr size_t kKeepWriteBuffer = 8 * 1024 * 1024;  // larger buffers are released after use
 
 // Sees the server's first words: INFO, then PONG (or -ERR) after our CONNECT+PING.
 class HandshakeHandler : public proto::nats::ClientOpHandler {
@@ -108,11 +106,13 @@ void ConnImpl::InstallLocked(std::shared_ptr<Transport> transport, const ServerU
   info_ = info;
   max_payload_ = info.max_payload;
   AddDiscoveredLocked(info);
-  std::string resubs;
+  OutBuffer resubs;
   AppendResubsLocked(resubs);
-  out_.insert(0, resubs);  // before anything published while disconnected
+  out_.Prepend(resubs.view());  // before anything published while disconnected
   pings_out_ = 0;
   if (state_ != ConnState::kDraining) state_ = ConnState::kConnected;
+  flood_ = false;  // a new socket starts with a writer that answers at once
+  short_gaps_ = 0;
   was_connected_ = true;
   writer_cv_.notify_all();
 }
@@ -149,28 +149,6 @@ void ConnImpl::IoLoop() {
       Shutdown(Status(Code::kConnectFailed,
                       "gave up reconnecting after " + std::to_string(options_.reconnect.max_attempts) + " passes"));
       return;
-    }
-  }
-}
-
-Status ConnImpl::ReadLoop(const std::shared_ptr<Transport>& t) {
-  if (!leftover_.empty()) {
-    std::string bytes;
-    bytes.swap(leftover_);
-    if (parser_.Feed(bytes.data(), bytes.size(), *this).error != proto::nats::ParseError::kNone) {
-      t->Shutdown();
-      return Status(Code::kProtocolError, "unparsable bytes from server");
-    }
-  }
-  std::unique_ptr<char[]> buf(new char[kReadChunk]);
-  for (;;) {
-    long n = t->Read(buf.get(), kReadChunk, std::chrono::milliseconds(-1));
-    if (n == 0) return Status(Code::kDisconnected, "server closed the connection");
-    if (n < 0) return Status(Code::kDisconnected, std::string("read failed: ") + std::strerror(errno));
-    proto::nats::FeedResult r = parser_.Feed(buf.get(), static_cast<size_t>(n), *this);
-    if (r.error != proto::nats::ParseError::kNone) {
-      t->Shutdown();
-      return Status(Code::kProtocolError, "unparsable bytes from server");
     }
   }
 }
@@ -244,65 +222,6 @@ bool ConnImpl::ReconnectLoop() {
   }
 }
 
-void ConnImpl::WriterLoop() {
-  std::string buf;
-  auto last_ping = std::chrono::steady_clock::now();
-  std::unique_lock<std::mutex> lock(mu_);
-  for (;;) {
-    // NotifyWriterLocked() clears writer_waiting_ when it wakes us, so it is
-    // set again before every wait, including after a wake-up that found
-    // nothing to do.
-    while (!writer_stop_ && (transport_ == nullptr || out_.empty() || writing_)) {
-      writer_waiting_ = true;
-      if (writer_cv_.wait_until(lock, last_ping + options_.ping_interval) == std::cv_status::timeout) break;
-    }
-    writer_waiting_ = false;
-    if (writer_stop_) {
-      // Last flush, then shut the socket so the reader wakes up.
-      while (writing_) writer_cv_.wait(lock);
-      std::shared_ptr<Transport> t = transport_;
-      if (t && !out_.empty()) {
-        buf.swap(out_);
-        lock.unlock();
-        t->WriteAll(buf);
-        lock.lock();
-      }
-      if (t) t->Shutdown();
-      return;
-    }
-    auto now = std::chrono::steady_clock::now();
-    if (transport_ == nullptr) {
-      last_ping = now;
-      continue;
-    }
-    if (now >= last_ping + options_.ping_interval) {
-      last_ping = now;
-      if (pings_out_ >= options_.max_pings_out) {
-        transport_->Shutdown();  // stale: the reader sees the error and reconnects
-        continue;
-      }
-      ++pings_out_;
-      out_.append("PING\r\n");
-      pongs_.push_back(nullptr);
-    }
-    if (out_.empty() || writing_) continue;
-    writing_ = true;
-    buf.swap(out_);
-    std::shared_ptr<Transport> t = transport_;
-    space_cv_.notify_all();
-    lock.unlock();
-    bool ok = t->WriteAll(buf);
-    if (buf.capacity() > kKeepWriteBuffer) {
-      std::string().swap(buf);
-    } else {
-      buf.clear();
-    }
-    lock.lock();
-    writing_ = false;
-    if (!ok && transport_ == t) t->Shutdown();
-  }
-}
-
 void ConnImpl::OnInfo(std::string_view json) {
   ServerInfo info;
   if (!ParseInfo(json, &info)) return;
@@ -356,19 +275,19 @@ void ConnImpl::OnPing() {
   std::lock_guard<std::mutex> lock(mu_);
   if (transport_ == nullptr) return;
   out_.append("PONG\r\n");
-  NotifyWriterLocked();
+  rd_published_ = true;  // sent by this reader once the chunk is parsed
 }
 
 void ConnImpl::OnPong() {
-  std::lock_guard<std::mutex> lock(mu_);
-  pings_out_ = 0;
-  if (pongs_.empty()) return;
-  std::shared_ptr<PongWaiter> w = std::move(pongs_.front());
-  pongs_.pop_front();
-  if (w != nullptr) {
-    w->done = true;
-    pong_cv_.notify_all();
+  std::shared_ptr<PongWaiter> w;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pings_out_ = 0;
+    if (pongs_.empty()) return;
+    w = std::move(pongs_.front());
+    pongs_.pop_front();
   }
+  if (w != nullptr) w->Complete([] {});
 }
 
 void ConnImpl::OnErr(std::string_view text) {

@@ -1,134 +1,11 @@
-// ConnImpl publish, subscribe, request and flush: the calls applications make.
+// ConnImpl subscribe, request and flush: the calls applications make (publish is
+// in conn_publish.cc).
 #include <algorithm>
 
 #include "conn_impl.h"
 #include "wire.h"
 
 namespace tern::internal {
-
-Status ConnImpl::WaitForRoomLocked(std::unique_lock<std::mutex>& lock, size_t wire) {
-  // The deadline is taken only once a wait is needed: the common path must
-  // not pay for a clock read.
-  std::chrono::steady_clock::time_point deadline{};
-  for (;;) {
-    switch (state_) {
-      case ConnState::kClosed:
-        return Status(Code::kClosed, "connection closed");
-      case ConnState::kConnecting:
-      case ConnState::kReconnecting:
-        if (out_.size() + wire > options_.reconnect.buffer_bytes) {
-          return Status(Code::kBufferFull, "disconnected and the reconnect buffer (" +
-                                               std::to_string(options_.reconnect.buffer_bytes) + " bytes) is full");
-        }
-        return Status::Ok();
-      case ConnState::kConnected:
-      case ConnState::kDraining:
-        // An empty buffer always takes the message, however large.
-        if (out_.empty() || out_.size() + wire <= options_.max_pending_out) return Status::Ok();
-        if (deadline == std::chrono::steady_clock::time_point{}) {
-          deadline = std::chrono::steady_clock::now() + options_.write_timeout;
-        } else if (std::chrono::steady_clock::now() >= deadline) {
-          return Status(Code::kBufferFull,
-                        "outgoing buffer still full after " + std::to_string(options_.write_timeout.count()) + "ms");
-        }
-        space_cv_.wait_until(lock, deadline);
-        break;
-    }
-  }
-}
-
-Status ConnImpl::AppendPubLocked(std::unique_lock<std::mutex>& lock, size_t wire, std::string_view subject,
-                                 std::string_view reply, std::string_view headers, std::string_view data,
-                                 bool write_now) {
-  Status s = WaitForRoomLocked(lock, wire);
-  if (!s.ok()) return s;
-  if (headers.empty()) {
-    AppendPub(out_, subject, reply, data);
-  } else {
-    AppendHpub(out_, subject, reply, headers, data);
-  }
-  ++out_msgs_;
-  out_bytes_ += data.size();
-  if (write_now || options_.send_asap) {
-    WriteNowLocked(lock);
-  } else {
-    NotifyWriterLocked();
-  }
-  return Status::Ok();
-}
-
-void ConnImpl::WriteNowLocked(std::unique_lock<std::mutex>& lock) {
-  if (writing_ || transport_ == nullptr || out_.empty()) return;
-  writing_ = true;
-  direct_buf_.swap(out_);
-  std::shared_ptr<Transport> t = transport_;
-  space_cv_.notify_all();
-  lock.unlock();
-  bool ok = t->WriteAll(direct_buf_);
-  direct_buf_.clear();
-  lock.lock();
-  writing_ = false;
-  if (!ok && transport_ == t) t->Shutdown();
-  // What piled up meanwhile (or a stopping writer) needs the writer thread.
-  if (!out_.empty() || writer_stop_) {
-    writer_waiting_ = false;
-    writer_cv_.notify_all();
-  }
-}
-
-namespace {
-
-Status CheckPub(std::string_view subject, std::string_view reply, size_t size, int64_t max_payload) {
-  if (!ValidSubject(subject, false))
-    return Status(Code::kInvalidArgument, "invalid publish subject '" + std::string(subject) + "'");
-  if (!reply.empty() && !ValidSubject(reply, false)) {
-    return Status(Code::kInvalidArgument, "invalid reply subject '" + std::string(reply) + "'");
-  }
-  if (static_cast<int64_t>(size) > max_payload) {
-    return Status(Code::kInvalidArgument,
-                  "payload of " + std::to_string(size) + " bytes exceeds max_payload " + std::to_string(max_payload));
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
-Status ConnImpl::Publish(std::string_view subject, std::string_view reply, std::string_view headers,
-                         std::string_view data) {
-  Status s = CheckPub(subject, reply, headers.size() + data.size(), max_payload_.load(std::memory_order_relaxed));
-  if (!s.ok()) return s;
-  size_t wire = PubWireSize(subject, reply, headers.size(), data.size());
-  std::unique_lock<std::mutex> lock(mu_);
-  return AppendPubLocked(lock, wire, subject, reply, headers, data);
-}
-
-Status ConnImpl::PublishBatch(std::span<const Message> msgs) {
-  std::vector<std::string> headers(msgs.size());
-  size_t wire = 0;
-  int64_t max_payload = max_payload_.load(std::memory_order_relaxed);
-  for (size_t i = 0; i < msgs.size(); ++i) {
-    headers[i] = msgs[i].headers.Encode();
-    Status s = CheckPub(msgs[i].subject, msgs[i].reply, headers[i].size() + msgs[i].data.size(), max_payload);
-    if (!s.ok()) return s;
-    wire += PubWireSize(msgs[i].subject, msgs[i].reply, headers[i].size(), msgs[i].data.size());
-  }
-  std::unique_lock<std::mutex> lock(mu_);
-  Status s = WaitForRoomLocked(lock, wire);
-  if (!s.ok()) return s;
-  out_.reserve(out_.size() + wire);
-  for (size_t i = 0; i < msgs.size(); ++i) {
-    const Message& m = msgs[i];
-    if (headers[i].empty()) {
-      AppendPub(out_, m.subject, m.reply, m.data);
-    } else {
-      AppendHpub(out_, m.subject, m.reply, headers[i], m.data);
-    }
-    out_bytes_ += m.data.size();
-  }
-  out_msgs_ += msgs.size();
-  NotifyWriterLocked();
-  return Status::Ok();
-}
 
 Result<std::vector<std::shared_ptr<SubState>>> ConnImpl::Subscribe(std::span<const SubSpec> specs) {
   for (const SubSpec& spec : specs) {
@@ -168,7 +45,7 @@ Result<std::vector<std::shared_ptr<SubState>>> ConnImpl::Subscribe(std::span<con
   return subs;
 }
 
-void ConnImpl::AppendResubsLocked(std::string& out) {
+void ConnImpl::AppendResubsLocked(OutBuffer& out) {
   std::vector<std::shared_ptr<SubState>> subs;
   {
     std::lock_guard<std::mutex> lock(subs_mu_);
@@ -241,7 +118,7 @@ Status ConnImpl::WaitIdle(SubState& sub, std::chrono::steady_clock::time_point d
 }
 
 Status ConnImpl::DrainSub(const std::shared_ptr<SubState>& sub, std::chrono::milliseconds timeout) {
-  if (dispatcher_ && dispatcher_->IsWorkerThread()) {
+  if ((dispatcher_ && dispatcher_->IsWorkerThread()) || ReadingHere()) {
     return Status(Code::kInvalidArgument, "Drain() called from a handler");
   }
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -289,40 +166,65 @@ Status ConnImpl::EnsureMuxLocked() {
 
 Result<Message> ConnImpl::Request(std::string_view subject, std::string_view headers, std::string_view data,
                                   std::chrono::milliseconds timeout) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (state_ == ConnState::kClosed) return Status(Code::kClosed, "connection closed");
-    Status s = EnsureMuxLocked();
-    if (!s.ok()) return s;
+  if (ReadingHere()) {
+    return Status(Code::kInvalidArgument,
+                  "Request() from an inline handler: the reply could only be read by this thread");
   }
+  const Clock::time_point deadline = Clock::now() + timeout;
   RequestMux::Ticket ticket = mux_.Register();
-  Status s = CheckPub(subject, ticket.reply, headers.size() + data.size(), max_payload_.load());
+  Status s = CheckPublish(subject, ticket.reply, headers.size() + data.size(), max_payload_.load());
+  std::shared_ptr<Transport> held;  // the read role, taken before the request leaves (conn_read.cc)
   if (s.ok()) {
+    const size_t wire = PubWireSize(subject, ticket.reply, headers.size(), data.size());
     std::unique_lock<std::mutex> lock(mu_);
-    s = AppendPubLocked(lock, PubWireSize(subject, ticket.reply, headers.size(), data.size()), subject, ticket.reply,
-                        headers, data, /*write_now=*/true);
+    if (state_ == ConnState::kClosed) {
+      s = Status(Code::kClosed, "connection closed");
+    } else {
+      s = EnsureMuxLocked();
+    }
+    // Only when the request goes out without waiting for room: nothing would
+    // read the socket meanwhile.
+    if (s.ok() && state_ == ConnState::kConnected && out_.size() + wire <= options_.max_pending_out) {
+      held = TryTakeReadRole();
+    }
+    // Sent from this thread: no hand-off to the writer on the way out either.
+    if (s.ok()) s = AppendPubLocked(lock, wire, subject, ticket.reply, headers, data, /*write_now=*/true);
   }
   if (!s.ok()) {
+    if (held != nullptr) ReleaseReadRole(*held, false);
     mux_.Cancel(ticket);
     return s;
   }
-  return mux_.Wait(ticket, timeout);
+  AwaitCompletion(*ticket.pending, deadline, std::move(held));
+  return mux_.Finish(ticket, timeout);
 }
 
 Status ConnImpl::Flush(std::chrono::milliseconds timeout) {
-  if (std::this_thread::get_id() == io_thread_.get_id()) {
-    return Status(Code::kInvalidArgument, "Flush() cannot run on the I/O thread");
+  if (ReadingHere()) {
+    return Status(Code::kInvalidArgument, "Flush() while reading (I/O thread or inline handler) would wait for itself");
   }
+  const Clock::time_point deadline = Clock::now() + timeout;
   auto waiter = std::make_shared<PongWaiter>();
-  std::unique_lock<std::mutex> lock(mu_);
-  if (state_ == ConnState::kClosed) return Status(Code::kClosed, "connection closed");
-  if (transport_ == nullptr) return Status(Code::kDisconnected, "not connected");
-  out_.append("PING\r\n");
-  pongs_.push_back(waiter);
-  WriteNowLocked(lock);
-  if (!pong_cv_.wait_for(lock, timeout, [&] { return waiter->done; })) {
-    return Status(Code::kTimeout, "no PONG within " + std::to_string(timeout.count()) + "ms");
+  std::shared_ptr<Transport> held = TryTakeReadRole();  // before the PING leaves (conn_read.cc)
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    Status s = Status::Ok();
+    if (state_ == ConnState::kClosed) {
+      s = Status(Code::kClosed, "connection closed");
+    } else if (transport_ == nullptr) {
+      s = Status(Code::kDisconnected, "not connected");
+    }
+    if (!s.ok()) {
+      lock.unlock();
+      if (held != nullptr) ReleaseReadRole(*held, false);
+      return s;
+    }
+    out_.append("PING\r\n");
+    pongs_.push_back(waiter);
+    WriteNowLocked(lock);
   }
+  AwaitCompletion(*waiter, deadline, std::move(held));
+  if (!waiter->is_done()) return Status(Code::kTimeout, "no PONG within " + std::to_string(timeout.count()) + "ms");
   return waiter->status;
 }
 

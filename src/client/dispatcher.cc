@@ -13,7 +13,7 @@ constexpr int kBatch = 64;
 
 Dispatcher::Dispatcher(DispatchMode mode, int threads, std::function<void(SubState&)> on_drop)
     : mode_(mode), on_drop_(std::move(on_drop)) {
-  int n = mode == DispatchMode::kSerial ? 1 : (threads < 1 ? 1 : threads);
+  int n = mode == DispatchMode::kInline ? 0 : mode == DispatchMode::kSerial ? 1 : (threads < 1 ? 1 : threads);
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -22,6 +22,10 @@ Dispatcher::~Dispatcher() { Stop(); }
 bool Dispatcher::IsWorkerThread() const { return t_worker_of == this; }
 
 void Dispatcher::Push(const std::shared_ptr<SubState>& sub, Message&& msg) {
+  if (mode_ == DispatchMode::kInline && !sub->is_channel) {
+    RunInline(*sub, msg);
+    return;
+  }
   bool schedule = false;
   bool report_drop = false;
   {
@@ -90,6 +94,34 @@ void Dispatcher::Run() {
   }
 }
 
+namespace {
+
+void CallHandler(SubState& sub, const Message& msg) {
+  try {
+    sub.handler(msg);
+  } catch (const std::exception& e) {
+    // A throwing handler must not take the worker (and the connection) down.
+    log::Warn("tern client: handler for {} threw: {}", sub.subject, e.what());
+  } catch (...) {
+    log::Warn("tern client: handler for {} threw", sub.subject);
+  }
+}
+
+}  // namespace
+
+void Dispatcher::RunInline(SubState& sub, const Message& msg) {
+  {
+    std::lock_guard<std::mutex> lock(sub.mu);
+    if (sub.closed || sub.done || stop_flag_.load(std::memory_order_relaxed)) return;
+    sub.running = true;  // what Drain waits out
+  }
+  CallHandler(sub, msg);
+  sub.delivered.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(sub.mu);
+  sub.running = false;
+  sub.cv.notify_all();
+}
+
 void Dispatcher::RunSub(const std::shared_ptr<SubState>& sub) {
   // Serial mode runs exactly one message per token; pool mode a batch.
   int budget = mode_ == DispatchMode::kSerial ? 1 : kBatch;
@@ -106,14 +138,7 @@ void Dispatcher::RunSub(const std::shared_ptr<SubState>& sub) {
     if (sub->pending.empty()) sub->slow_reported = false;
     sub->running = true;
     lock.unlock();
-    try {
-      sub->handler(msg);
-    } catch (const std::exception& e) {
-      // A throwing handler must not take the worker (and the connection) down.
-      log::Warn("tern client: handler for {} threw: {}", sub->subject, e.what());
-    } catch (...) {
-      log::Warn("tern client: handler for {} threw", sub->subject);
-    }
+    CallHandler(*sub, msg);
     sub->delivered.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
     sub->running = false;

@@ -7,9 +7,11 @@
 // not the others.
 // Serial mode: one worker and one token per message in a single FIFO, so every
 // handler of the connection runs on that thread in arrival order.
+// Inline mode: no workers; Push() runs the handler itself (channels still
+// queue).
 //
-// Only the I/O thread calls Push(), which is what makes serial order the
-// arrival order.
+// Only the read-role holder calls Push(), one thread at a time, which is what
+// makes serial (and inline) order the arrival order.
 #pragma once
 
 #include <atomic>
@@ -45,6 +47,7 @@ class Dispatcher {
  private:
   void Run();
   void RunSub(const std::shared_ptr<SubState>& sub);
+  void RunInline(SubState& sub, const Message& msg);
 
   const DispatchMode mode_;
   std::function<void(SubState&)> on_drop_;

@@ -1,13 +1,13 @@
 // Request/reply over one shared inbox subscription.
 //
 // The connection subscribes once to <prefix>.<nuid>.* and each request gets a
-// token: its reply subject is <prefix>.<nuid>.<token>. Replies are matched
-// here on the I/O thread (never queued behind handlers), the first one wins,
-// later ones for the same token find nothing and are dropped.
+// numeric token: its reply subject is <prefix>.<nuid>.<token>. Replies are
+// matched here by whichever thread reads the socket (the I/O thread, or the
+// requester itself, see conn_read.cc), never queued behind handlers; the
+// first one wins, later ones for the same token find nothing and are dropped.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -15,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "completion.h"
 #include "tern/message.h"
 #include "tern/status.h"
 
@@ -27,14 +28,18 @@ class RequestMux {
   // "_INBOX.<nuid>.*", what the connection subscribes to.
   std::string WildcardSubject() const { return base_ + "*"; }
 
-  struct Pending;
+  struct Pending : Completion {
+    Result<Message> result{Status(Code::kTimeout, "")};
+  };
   struct Ticket {
+    uint64_t token = 0;
     std::string reply;  // the request's reply subject
     std::shared_ptr<Pending> pending;
   };
   Ticket Register();
-  // Waits for the reply of the ticket; removes the token either way.
-  Result<Message> Wait(const Ticket& ticket, std::chrono::milliseconds timeout);
+  // The reply once ticket.pending is done, else kTimeout; removes the token
+  // either way. The wait itself is the caller's (ConnImpl::AwaitCompletion).
+  Result<Message> Finish(const Ticket& ticket, std::chrono::milliseconds timeout);
   void Cancel(const Ticket& ticket);
   // A message on the wildcard subscription. A 503 status becomes kNoResponders.
   void Deliver(Message&& msg);
@@ -45,7 +50,7 @@ class RequestMux {
   const std::string base_;  // "_INBOX.<nuid>."
   std::mutex mu_;
   uint64_t next_token_ = 0;
-  std::unordered_map<std::string, std::shared_ptr<Pending>> pending_;
+  std::unordered_map<uint64_t, std::shared_ptr<Pending>> pending_;
 };
 
 }  // namespace tern::internal

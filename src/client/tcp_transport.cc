@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -18,8 +19,12 @@ namespace {
 
 class TcpTransport : public Transport {
  public:
-  explicit TcpTransport(int fd) : fd_(fd) {}
-  ~TcpTransport() override { ::close(fd_); }
+  // epoll_fd watches fd edge-triggered (see WaitReadable).
+  TcpTransport(int fd, int epoll_fd) : fd_(fd), epoll_fd_(epoll_fd) {}
+  ~TcpTransport() override {
+    ::close(epoll_fd_);
+    ::close(fd_);
+  }
 
   long Read(char* buf, size_t size, std::chrono::milliseconds timeout) override {
     if (timeout.count() >= 0) {
@@ -41,6 +46,37 @@ class TcpTransport : public Transport {
     return n;
   }
 
+  long TryRead(char* buf, size_t size) override {
+    ssize_t n;
+    do {
+      n = ::recv(fd_, buf, size, MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
+
+  // One epoll instance per socket, waited on by every would-be reader. Its
+  // waiters are woken one per event, newest first (they queue exclusively at
+  // the head), and edge-triggering keeps an event from also waking the
+  // others, which level-triggering would do when it re-queues the item.
+  Wait WaitReadable(std::chrono::milliseconds timeout) override {
+    epoll_event ev;
+    int r;
+    do {
+      r = ::epoll_wait(epoll_fd_, &ev, 1, timeout.count() < 0 ? -1 : static_cast<int>(timeout.count()));
+    } while (r < 0 && errno == EINTR);
+    if (r > 0) return Wait::kReady;
+    return r == 0 ? Wait::kTimeout : Wait::kError;
+  }
+
+  // EPOLL_CTL_MOD re-polls the socket and queues an event if it is readable.
+  void Rearm() override {
+    epoll_event ev{};
+    ev.events = kEvents;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd_, &ev);
+  }
+
+  static constexpr uint32_t kEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
+
   bool WriteAll(std::string_view data) override {
     while (!data.empty()) {
       ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
@@ -57,6 +93,7 @@ class TcpTransport : public Transport {
 
  private:
   int fd_;
+  int epoll_fd_;
 };
 
 // Non-blocking connect bounded by the timeout, then back to blocking mode:
@@ -120,7 +157,16 @@ Result<std::unique_ptr<Transport>> Dial(const ServerUrl& url, std::chrono::milli
     tv.tv_usec = static_cast<suseconds_t>((write_timeout.count() % 1000) * 1000);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   }
-  return std::unique_ptr<Transport>(std::make_unique<TcpTransport>(fd));
+  int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  epoll_event ev{};
+  ev.events = TcpTransport::kEvents;
+  if (epoll_fd < 0 || ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    std::string why = std::strerror(errno);
+    if (epoll_fd >= 0) ::close(epoll_fd);
+    ::close(fd);
+    return Status(Code::kConnectFailed, url.ToString() + ": epoll: " + why);
+  }
+  return std::unique_ptr<Transport>(std::make_unique<TcpTransport>(fd, epoll_fd));
 }
 
 }  // namespace tern::internal

@@ -1,5 +1,12 @@
 // The byte pipe under a connection. Plain TCP now; TLS and WebSocket will be
-// further implementations of the same three calls.
+// further implementations of the same calls.
+//
+// The read side is used in two ways: Read() during the handshake, and after it
+// TryRead() + WaitReadable() by whichever thread holds the connection's read
+// role (conn_read.cc). Several threads may wait in WaitReadable() at once;
+// each arrival of bytes wakes only one of them, the one that started waiting
+// last. That is what lets a thread blocked in Request() get its reply straight
+// from the socket while the I/O thread, waiting since long before, sleeps on.
 #pragma once
 
 #include <chrono>
@@ -18,9 +25,19 @@ class Transport {
   // Blocking read of whatever is available, at least one byte. Returns bytes
   // read, 0 on EOF, -1 on error (including after Shutdown()). timeout < 0 waits forever.
   virtual long Read(char* buf, size_t size, std::chrono::milliseconds timeout) = 0;
+  // Non-blocking read: bytes read, 0 on EOF, -1 with errno (EAGAIN: nothing now).
+  virtual long TryRead(char* buf, size_t size) = 0;
+  enum class Wait { kReady, kTimeout, kError };
+  // Waits until bytes (or EOF, or an error) arrived since the last wake-up
+  // (edge-triggered): so a reader drains with TryRead() until it comes up
+  // short before waiting again, or calls Rearm(). timeout < 0 waits forever.
+  virtual Wait WaitReadable(std::chrono::milliseconds timeout) = 0;
+  // Wakes a waiter (now or the next one) if bytes are waiting unread: how a
+  // reader that stops before draining hands the rest on.
+  virtual void Rearm() = 0;
   // Writes everything; false on error (the peer went away, or Shutdown()).
   virtual bool WriteAll(std::string_view data) = 0;
-  // Wakes any blocked Read/WriteAll with an error; safe from any thread. The
+  // Wakes any blocked Read/WaitReadable/WriteAll; safe from any thread. The
   // descriptor itself is released only by the destructor, so a concurrent
   // reader never sees it reused.
   virtual void Shutdown() = 0;

@@ -8,38 +8,15 @@
 namespace tern::internal {
 namespace {
 
-void AppendNumber(std::string& out, uint64_t v) {
+void AppendNumber(OutBuffer& out, uint64_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, end);
-}
-
-size_t Digits(uint64_t v) {
-  size_t n = 1;
-  while (v >= 10) {
-    v /= 10;
-    ++n;
-  }
-  return n;
+  out.append(buf, static_cast<size_t>(end - buf));
 }
 
 }  // namespace
 
-size_t PubWireSize(std::string_view subject, std::string_view reply, size_t headers, size_t data) {
-  size_t n =
-      4 + subject.size() + 1 + (reply.empty() ? 0 : reply.size() + 1) + Digits(headers + data) + 2 + headers + data + 2;
-  if (headers > 0) n += 1 + Digits(headers) + 1;
-  return n;
-}
-
-void AppendPub(std::string& out, std::string_view subject, std::string_view reply, std::string_view data) {
-  out.append("PUB ", 4).append(subject).push_back(' ');
-  if (!reply.empty()) out.append(reply).push_back(' ');
-  AppendNumber(out, data.size());
-  out.append("\r\n", 2).append(data).append("\r\n", 2);
-}
-
-void AppendHpub(std::string& out, std::string_view subject, std::string_view reply, std::string_view headers,
+void AppendHpub(OutBuffer& out, std::string_view subject, std::string_view reply, std::string_view headers,
                 std::string_view data) {
   out.append("HPUB ", 5).append(subject).push_back(' ');
   if (!reply.empty()) out.append(reply).push_back(' ');
@@ -49,14 +26,14 @@ void AppendHpub(std::string& out, std::string_view subject, std::string_view rep
   out.append("\r\n", 2).append(headers).append(data).append("\r\n", 2);
 }
 
-void AppendSub(std::string& out, std::string_view subject, std::string_view queue, uint64_t sid) {
+void AppendSub(OutBuffer& out, std::string_view subject, std::string_view queue, uint64_t sid) {
   out.append("SUB ", 4).append(subject).push_back(' ');
   if (!queue.empty()) out.append(queue).push_back(' ');
   AppendNumber(out, sid);
   out.append("\r\n", 2);
 }
 
-void AppendUnsub(std::string& out, uint64_t sid, uint64_t max) {
+void AppendUnsub(OutBuffer& out, uint64_t sid, uint64_t max) {
   out.append("UNSUB ", 6);
   AppendNumber(out, sid);
   if (max > 0) {
@@ -107,22 +84,28 @@ bool ParseInfo(std::string_view json, ServerInfo* out) {
   return true;
 }
 
+// One pass, no per-token views: this runs on every publish.
 bool ValidSubject(std::string_view subject, bool allow_wildcards) {
-  if (subject.empty()) return false;
-  size_t token_start = 0;
-  for (size_t i = 0; i <= subject.size(); ++i) {
-    if (i == subject.size() || subject[i] == '.') {
-      std::string_view token = subject.substr(token_start, i - token_start);
-      if (token.empty()) return false;
-      if (!allow_wildcards && (token == "*" || token == ">")) return false;
-      if (token == ">" && i != subject.size()) return false;
-      token_start = i + 1;
-      continue;
+  const size_t n = subject.size();
+  if (n == 0) return false;
+  const char* p = subject.data();
+  size_t start = 0;  // of the current token
+  for (size_t i = 0;; ++i) {
+    if (i < n) {
+      const char c = p[i];
+      if (c > '.') continue;  // letters, digits, '>' and most punctuation
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') return false;
+      if (c != '.') continue;
     }
-    char c = subject[i];
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') return false;
+    // A token ends at i.
+    if (i == start) return false;
+    if (i == start + 1 && (p[start] == '*' || p[start] == '>')) {
+      if (!allow_wildcards) return false;
+      if (p[start] == '>' && i != n) return false;  // '>' only as the last token
+    }
+    if (i == n) return true;
+    start = i + 1;
   }
-  return true;
 }
 
 bool ValidQueue(std::string_view queue) {
@@ -131,6 +114,19 @@ bool ValidQueue(std::string_view queue) {
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') return false;
   }
   return true;
+}
+
+Status CheckPublish(std::string_view subject, std::string_view reply, size_t size, int64_t max_payload) {
+  if (!ValidSubject(subject, false))
+    return Status(Code::kInvalidArgument, "invalid publish subject '" + std::string(subject) + "'");
+  if (!reply.empty() && !ValidSubject(reply, false)) {
+    return Status(Code::kInvalidArgument, "invalid reply subject '" + std::string(reply) + "'");
+  }
+  if (static_cast<int64_t>(size) > max_payload) {
+    return Status(Code::kInvalidArgument,
+                  "payload of " + std::to_string(size) + " bytes exceeds max_payload " + std::to_string(max_payload));
+  }
+  return Status::Ok();
 }
 
 std::string NewNuid() {

@@ -1,12 +1,14 @@
 // A connection to a NATS-protocol server (tern-server or nats-server).
 //
-// Threads: one I/O thread reads, parses and reconnects; one writer thread
-// flushes the outgoing buffer in large chunks; handlers run on the dispatch
-// pool (or the one serial thread, see DispatchMode); events run on their own
-// thread. Request replies are matched on the I/O thread, so a handler may call
-// Request() or Flush() without deadlocking, even in serial mode (though in
-// serial mode a request answered by a handler of the same connection waits
-// for the serial thread it is blocking, and times out).
+// Threads: one I/O thread reads, parses and reconnects, except while a thread
+// waiting in Request() or Flush() reads the socket itself; one writer thread
+// flushes the outgoing buffer in large chunks when the publishing thread does
+// not; handlers run on the dispatch pool (or the one serial thread, or the
+// reading thread, see DispatchMode); events run on their own thread. Request
+// replies are matched by the reading thread, so a pool or serial handler may
+// call Request() or Flush() without deadlocking (though in serial mode a
+// request answered by a handler of the same connection waits for the serial
+// thread it is blocking, and times out).
 //
 // Thread-safety: every method is safe to call concurrently from any thread.
 // Close(), Drain() and the destructor wait for the internal threads, so they
@@ -61,9 +63,11 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Appends the message to the outgoing buffer under a short lock; the writer
-  // thread sends it. Ok means buffered, not delivered. While reconnecting,
-  // publishes are kept up to ReconnectPolicy::buffer_bytes (then kBufferFull).
+  // Appends the message to the outgoing buffer under a short lock; it is sent
+  // from this thread (a lone message) or by the writer thread (a stream, see
+  // src/client/README.md). Ok means buffered, not delivered. While
+  // reconnecting, publishes are kept up to ReconnectPolicy::buffer_bytes (then
+  // kBufferFull).
   Status Publish(std::string_view subject, std::string_view data);
   Status Publish(std::string_view subject, std::string_view reply, std::string_view data);
   // Subject, reply, headers (HPUB when non-empty) and data of msg.

@@ -38,6 +38,16 @@ enum class DispatchMode {
   // Every handler of the connection runs on one thread in arrival order, so
   // application state touched only from handlers needs no locks.
   kSerial,
+  // Handlers run on the thread that reads the socket, in arrival order, with
+  // no hand-off: the lowest latency, for handlers that answer at once (a
+  // responder). That thread is the connection's I/O thread, or an
+  // application thread of this connection waiting in Request() or Flush(),
+  // which reads for itself meanwhile. A handler must not block: nothing else
+  // is read while it runs. Request(), Flush(), Drain(), Close() and
+  // Subscription::Drain() from it return kInvalidArgument; Publish() is fine,
+  // and its bytes go out when the current read has been handled, in one write
+  // with every other reply made from that read.
+  kInline,
 };
 
 enum class EventType {
@@ -80,9 +90,11 @@ struct Options {
   size_t max_pending_out = 32 * 1024 * 1024;
 
   // Publish writes to the socket from the caller's thread whenever no write
-  // is in flight, instead of handing the bytes to the writer thread: lower
-  // latency for sporadic messages (replies), lower throughput for floods.
-  // Request() and Flush() always do this.
+  // is in flight, even in the middle of a stream of publishes (one write per
+  // message), instead of leaving a stream to the writer thread: no message
+  // waits for a batch, at the price of throughput. Without it, lone messages
+  // are already written from the caller's thread; Request() and Flush()
+  // always are.
   bool send_asap = false;
 
   ReconnectPolicy reconnect;
