@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/json_quote.h"
 #include "common.h"
 
 namespace tern::cli {
@@ -34,14 +35,14 @@ int RunStatus(const GlobalOptions& g, const StatusOptions& o) {
   std::string out;
   if (o.json) {
     auto ns = [](std::chrono::nanoseconds d) { return std::to_string(d.count()); };
-    out = "{\"url\":" + JsonString(url) + ",\"server_id\":" + JsonString(info.server_id) +
-          ",\"server_name\":" + JsonString(info.server_name) + ",\"version\":" + JsonString(info.version) +
-          ",\"host\":" + JsonString(info.host) + ",\"port\":" + std::to_string(info.port) +
+    out = "{\"url\":" + JsonQuote(url) + ",\"server_id\":" + JsonQuote(info.server_id) +
+          ",\"server_name\":" + JsonQuote(info.server_name) + ",\"version\":" + JsonQuote(info.version) +
+          ",\"host\":" + JsonQuote(info.host) + ",\"port\":" + std::to_string(info.port) +
           ",\"max_payload\":" + std::to_string(info.max_payload) + ",\"headers\":" + (info.headers ? "true" : "false") +
           ",\"auth_required\":" + (info.auth_required ? "true" : "false") +
           ",\"lame_duck\":" + (info.lame_duck ? "true" : "false") + ",\"client_id\":" + std::to_string(info.client_id) +
           ",\"connect_urls\":[";
-    for (size_t i = 0; i < info.connect_urls.size(); ++i) out += (i ? "," : "") + JsonString(info.connect_urls[i]);
+    for (size_t i = 0; i < info.connect_urls.size(); ++i) out += (i ? "," : "") + JsonQuote(info.connect_urls[i]);
     out +=
         "],\"rtt_ns\":{\"min\":" + ns(rtt_min) + ",\"median\":" + ns(rtt_median) + ",\"max\":" + ns(rtt_max) + "}}\n";
   } else {

@@ -177,6 +177,5 @@ bool StopRequested();
 std::string Grouped(uint64_t n);                        // 1234567 -> "1,234,567"
 std::string HumanDuration(std::chrono::nanoseconds d);  // "812us", "1.23ms", "2.5s"
 std::string HumanBytes(double bytes);                   // "1.2 MiB"
-std::string JsonString(std::string_view s);             // quoted and escaped
 
 }  // namespace tern::cli

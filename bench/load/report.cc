@@ -6,40 +6,9 @@
 #include <cmath>
 #include <cstdio>
 
-namespace tern::loadgen {
+#include "base/json_quote.h"
 
-std::string JsonEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('"');
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
+namespace tern::loadgen {
 
 Report::Report(std::string_view scenario) { Str("scenario", scenario); }
 
@@ -53,7 +22,7 @@ void Report::Int(std::string_view key, int64_t value) {
 }
 
 void Report::Str(std::string_view key, std::string_view value) {
-  fields_.emplace_back(std::string(key), JsonEscape(value));
+  fields_.emplace_back(std::string(key), JsonQuote(value));
 }
 
 void Report::Raw(std::string_view key, std::string_view json) {
@@ -67,8 +36,8 @@ void Report::Fail(std::string_view error) {
 std::string Report::Json() const {
   std::string out = "{";
   out += fmt::format("\"ok\":{}", ok() ? "true" : "false");
-  if (!ok()) out += ",\"error\":" + JsonEscape(error_);
-  for (const auto& [key, value] : fields_) out += fmt::format(",{}:{}", JsonEscape(key), value);
+  if (!ok()) out += ",\"error\":" + JsonQuote(error_);
+  for (const auto& [key, value] : fields_) out += fmt::format(",{}:{}", JsonQuote(key), value);
   out += "}";
   return out;
 }

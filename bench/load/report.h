@@ -32,8 +32,6 @@ class Report {
   std::string error_;
 };
 
-std::string JsonEscape(std::string_view text);
-
 // CPU seconds (user + system) used so far by the calling thread / the process,
 // to tell whether the load generator itself is the bottleneck.
 double ThreadCpuSeconds();
