@@ -2,10 +2,11 @@
 // assigned to it (reads them, flushes them, closes them) and its own router
 // state (match cache, queue-choice RNG, counters).
 //
-// Other workers never touch a connection's socket. When a publisher on worker
-// A delivers to a connection owned by worker B, A appends to that
-// connection's output under the connection's own lock and, at the end of A's
-// turn, hands B the list of connections to flush in one Post().
+// When a publisher on worker A delivers to a connection owned by worker B, A
+// appends to that connection's output under the connection's own lock. At
+// the end of A's turn, A writes a small batch to the socket itself if nobody
+// else is writing it (no wake-up of B for a request or a reply), and hands
+// B the rest in one Post(). Only B reads, registers with epoll and closes.
 #pragma once
 
 #include <chrono>
