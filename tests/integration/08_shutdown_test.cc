@@ -19,7 +19,7 @@ class ShutdownTest : public ServerTest {};
 TEST_P(ShutdownTest, IdleServerExitsPromptly) {
   START_SERVER();
   auto code = server_->Stop(5s);
-  EXPECT_EQ(code, flavor().ExitCodeOnSigterm());
+  EXPECT_TRUE(code && flavor().IsCleanSigtermExit(*code)) << (code ? *code : -1);
   EXPECT_LT(server_->stop_duration(), 5s);
 }
 
@@ -36,7 +36,7 @@ TEST_P(ShutdownTest, ClientsAreDisconnectedAndServerExits) {
   for (auto& c : clients) ASSERT_TRUE(c.Ping());
 
   auto code = server_->Stop(5s);
-  EXPECT_EQ(code, flavor().ExitCodeOnSigterm());
+  EXPECT_TRUE(code && flavor().IsCleanSigtermExit(*code)) << (code ? *code : -1);
   EXPECT_LT(server_->stop_duration(), 5s);
   for (auto& c : clients) EXPECT_TRUE(c.ExpectClosed(1s));
   EXPECT_TRUE(partial.ExpectClosed(1s));
@@ -71,7 +71,7 @@ TEST_P(ShutdownTest, PendingOutputIsFlushedBeforeExit) {
   }
   EXPECT_TRUE(sub.ExpectClosed(5s));
   auto code = server_->Stop(5s);
-  EXPECT_EQ(code, flavor().ExitCodeOnSigterm());
+  EXPECT_TRUE(code && flavor().IsCleanSigtermExit(*code)) << (code ? *code : -1);
   EXPECT_LT(Clock::now() - signalled, 10s);
 }
 
@@ -94,7 +94,7 @@ TEST_P(ShutdownTest, StuckReaderDoesNotBlockExit) {
   ASSERT_TRUE(pub.Ping(10s));
 
   auto code = server_->Stop(10s);
-  EXPECT_EQ(code, flavor().ExitCodeOnSigterm());
+  EXPECT_TRUE(code && flavor().IsCleanSigtermExit(*code)) << (code ? *code : -1);
   EXPECT_LT(server_->stop_duration(), 10s);
 }
 

@@ -18,7 +18,7 @@ class TernFlavor : public ServerFlavor {
  public:
   std::string Name() const override { return "tern"; }
   std::string BinaryPath() const override { return TernServerBinary(); }
-  int ExitCodeOnSigterm() const override { return 0; }
+  bool IsCleanSigtermExit(int code) const override { return code == 0; }
   std::string Unsupported(const ServerLimits&) const override { return ""; }
 
   std::vector<std::string> BuildArgs(const std::string& host, int port, const ServerLimits& l,
@@ -47,7 +47,7 @@ class NatsFlavor : public ServerFlavor {
  public:
   std::string Name() const override { return "nats"; }
   std::string BinaryPath() const override { return NatsServerBinary(); }
-  int ExitCodeOnSigterm() const override { return 1; }
+  bool IsCleanSigtermExit(int code) const override { return code == 0 || code == 1; }
 
   std::string Unsupported(const ServerLimits& l) const override {
     if (l.queue_policy && *l.queue_policy != "random") {

@@ -60,7 +60,6 @@ class ServerProcess {
 
   std::unique_ptr<ServerFlavor> flavor_;
   std::string flavor_name_;
-  int expected_exit_ = 0;
   ServerLimits limits_;
   std::vector<std::string> extra_args_;
   std::string host_ = "127.0.0.1";
