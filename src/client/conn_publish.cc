@@ -88,7 +88,7 @@ inline bool ConnImpl::TryPublishFast(std::string_view subject, std::string_view 
   w += 4 + subject.size();
   *w++ = ' ';
   w += digits;
-  WriteDecimal(w, size);
+  proto::nats::FormatDecimal(size, w);
   *w++ = '\r';
   *w++ = '\n';
   if (size != 0) std::memcpy(w, data.data(), size);

@@ -2,8 +2,9 @@
 
 #include <charconv>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <random>
+
+#include "proto/nats/connect_info.h"
 
 namespace tern::internal {
 namespace {
@@ -44,42 +45,40 @@ void AppendUnsub(OutBuffer& out, uint64_t sid, uint64_t max) {
 }
 
 void AppendConnect(std::string& out, const Options& options, const ServerUrl& url) {
-  nlohmann::json j = {
-      {"verbose", false}, {"pedantic", false}, {"tls_required", false}, {"lang", "cpp"},        {"version", "0.1.0"},
-      {"protocol", 1},    {"headers", true},   {"no_responders", true}, {"echo", options.echo},
-  };
-  if (!options.name.empty()) j["name"] = options.name;
-  const std::string& user = url.user.empty() ? options.user : url.user;
-  const std::string& pass = url.user.empty() ? options.password : url.password;
-  const std::string& token = url.token.empty() ? options.token : url.token;
-  if (!user.empty()) {
-    j["user"] = user;
-    j["pass"] = pass;
-  }
-  if (!token.empty()) j["auth_token"] = token;
-  out.append("CONNECT ").append(j.dump()).append("\r\n");
+  proto::nats::ConnectOptions connect;
+  connect.verbose = false;
+  connect.pedantic = false;
+  connect.lang = "cpp";
+  connect.version = "0.1.0";
+  connect.protocol = 1;
+  connect.headers = true;
+  connect.no_responders = true;
+  connect.echo = options.echo;
+  connect.name = options.name;
+  const bool url_has_user = !url.user.empty();
+  connect.user = url_has_user ? url.user : options.user;
+  if (!connect.user.empty()) connect.pass = url_has_user ? url.password : options.password;
+  connect.auth_token = url.token.empty() ? options.token : url.token;
+  out += proto::nats::EncodeConnect(connect);
 }
 
 bool ParseInfo(std::string_view json, ServerInfo* out) {
-  nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return false;
+  proto::nats::ServerInfo wire;
+  wire.headers = false;  // a server that does not say so does not support them
+  std::string error;
+  if (!proto::nats::ParseInfo(json, &wire, &error)) return false;
   ServerInfo info;
-  info.server_id = j.value("server_id", "");
-  info.server_name = j.value("server_name", "");
-  info.version = j.value("version", "");
-  info.host = j.value("host", "");
-  info.port = j.value("port", 0);
-  info.max_payload = j.value("max_payload", int64_t{1024 * 1024});
-  info.headers = j.value("headers", false);
-  info.auth_required = j.value("auth_required", false);
-  info.client_id = j.value("client_id", uint64_t{0});
-  info.lame_duck = j.value("ldm", false);
-  auto urls = j.find("connect_urls");
-  if (urls != j.end() && urls->is_array()) {
-    for (const auto& u : *urls) {
-      if (u.is_string()) info.connect_urls.push_back(u.get<std::string>());
-    }
-  }
+  info.server_id = std::move(wire.server_id);
+  info.server_name = std::move(wire.server_name);
+  info.version = std::move(wire.version);
+  info.host = std::move(wire.host);
+  info.port = wire.port;
+  info.max_payload = wire.max_payload;
+  info.headers = wire.headers;
+  info.auth_required = wire.auth_required;
+  info.client_id = wire.client_id;
+  info.lame_duck = wire.ldm;
+  info.connect_urls = std::move(wire.connect_urls);
   *out = std::move(info);
   return true;
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "out_buffer.h"
+#include "proto/nats/encoder.h"
 #include "tern/options.h"
 #include "url.h"
 
@@ -22,14 +23,6 @@ inline size_t DecimalDigits(uint64_t v) {
     ++n;
   }
   return n;
-}
-
-// Writes v's digits ending just before `end`; digits is DecimalDigits(v).
-inline void WriteDecimal(char* end, uint64_t v) {
-  do {
-    *--end = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
 }
 
 // Wire size of a PUB/HPUB for the reconnect-buffer bound and stats.
@@ -56,7 +49,7 @@ inline void AppendPub(OutBuffer& out, std::string_view subject, std::string_view
     *w++ = ' ';
   }
   w += digits;
-  WriteDecimal(w, data.size());
+  proto::nats::FormatDecimal(data.size(), w);
   *w++ = '\r';
   *w++ = '\n';
   if (!data.empty()) std::memcpy(w, data.data(), data.size());
