@@ -16,6 +16,14 @@ void LingerStore::DropFront(Rule& rule) {
   held_count_.fetch_sub(1, std::memory_order_release);
 }
 
+void LingerStore::ExpireLocked(Rule& rule, Clock::time_point now) {
+  // Held in arrival order with one window per rule, so the expired ones are a prefix.
+  while (!rule.held.empty() && rule.held.front().expires <= now) {
+    DropFront(rule);
+    ++stats_.expired;
+  }
+}
+
 bool LingerStore::Hold(const Message& msg, Clock::time_point now) {
   if (rules_.empty()) return false;
   std::lock_guard lock(mu_);
@@ -49,10 +57,7 @@ std::vector<HeldMessage> LingerStore::Take(std::string_view pattern, Clock::time
   if (!holding()) return taken;
   std::lock_guard lock(mu_);
   for (Rule& rule : rules_) {
-    while (!rule.held.empty() && rule.held.front().expires <= now) {
-      DropFront(rule);
-      ++stats_.expired;
-    }
+    ExpireLocked(rule, now);
     for (auto it = rule.held.begin(); it != rule.held.end();) {
       if (!SubjectMatches(pattern, it->subject)) {
         ++it;
@@ -74,12 +79,7 @@ std::vector<HeldMessage> LingerStore::Take(std::string_view pattern, Clock::time
 void LingerStore::Expire(Clock::time_point now) {
   if (!holding()) return;
   std::lock_guard lock(mu_);
-  for (Rule& rule : rules_) {
-    while (!rule.held.empty() && rule.held.front().expires <= now) {
-      DropFront(rule);
-      ++stats_.expired;
-    }
-  }
+  for (Rule& rule : rules_) ExpireLocked(rule, now);
 }
 
 LingerStats LingerStore::stats() const {

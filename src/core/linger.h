@@ -70,6 +70,7 @@ class LingerStore {
     uint64_t bytes = 0;
   };
   void DropFront(Rule& rule);
+  void ExpireLocked(Rule& rule, Clock::time_point now);
 
   mutable std::mutex mu_;
   std::vector<Rule> rules_;

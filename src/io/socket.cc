@@ -1,7 +1,6 @@
 #include "io/socket.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -65,11 +64,6 @@ std::string PeerAddress(int fd, int* port) {
     *port = ntohs(a->sin_port);
   }
   return text;
-}
-
-bool SetNonBlocking(int fd) {
-  int flags = fcntl(fd, F_GETFL, 0);
-  return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
 }
 
 void SetNoDelay(int fd) {

@@ -12,7 +12,6 @@ int Listen(const std::string& addr, int port, int backlog, std::string* error);
 int LocalPort(int fd);
 // Peer address as text ("127.0.0.1") and port.
 std::string PeerAddress(int fd, int* port);
-bool SetNonBlocking(int fd);
 void SetNoDelay(int fd);
 // Raises the soft open-files limit to the hard limit; returns the new soft limit.
 long RaiseFileLimit();

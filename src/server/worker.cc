@@ -46,7 +46,6 @@ void Worker::Adopt(int fd) {
   loop_.Post([this, fd] {
     auto conn = std::make_shared<ClientConnection>(*this, fd, server_.NextClientId());
     connections_.emplace(conn.get(), conn);
-    connection_count_.store(connections_.size(), std::memory_order_relaxed);
     conn->Start();
   });
 }
@@ -55,7 +54,6 @@ void Worker::QueueFlush(std::shared_ptr<ClientConnection> conn) { to_flush_.push
 
 void Worker::Forget(ClientConnection* conn) {
   connections_.erase(conn);
-  connection_count_.store(connections_.size(), std::memory_order_relaxed);
 }
 
 void Worker::FlushQueued() {

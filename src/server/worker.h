@@ -54,7 +54,6 @@ class Worker {
   char* read_buffer() { return read_buffer_.get(); }
   static constexpr size_t kReadBufferSize = 256 * 1024;
 
-  size_t connection_count() const { return connection_count_.load(std::memory_order_relaxed); }
   const core::RouterCounters& counters() const { return router_thread_.counters; }
 
  private:
@@ -68,7 +67,6 @@ class Worker {
   core::RouterThread router_thread_;
   std::unique_ptr<char[]> read_buffer_;
   std::unordered_map<ClientConnection*, std::shared_ptr<ClientConnection>> connections_;
-  std::atomic<size_t> connection_count_{0};
   std::vector<std::shared_ptr<ClientConnection>> to_flush_;
   bool shutting_down_ = false;
   std::chrono::steady_clock::time_point shutdown_deadline_{};

@@ -7,15 +7,6 @@ namespace {
 
 constexpr size_t kMaxDecimal = 20;  // digits of UINT64_MAX
 
-inline size_t DecimalWidth(uint64_t v) {
-  size_t n = 1;
-  while (v >= 10) {
-    v /= 10;
-    ++n;
-  }
-  return n;
-}
-
 inline char* Put(char* w, std::string_view s) {
   std::memcpy(w, s.data(), s.size());
   return w + s.size();
@@ -55,17 +46,6 @@ inline char* Grow(std::string& out, size_t n) {
 constexpr size_t kInlinePayload = 2048;
 
 }  // namespace
-
-size_t MsgWireSize(std::string_view subject, std::string_view sid, std::string_view reply, size_t payload_size) {
-  return PrefixSize("MSG ", subject, sid, reply) + DecimalWidth(payload_size) + 2 + payload_size + 2;
-}
-
-size_t HmsgWireSize(std::string_view subject, std::string_view sid, std::string_view reply, size_t headers_size,
-                    size_t payload_size) {
-  const size_t total = headers_size + payload_size;
-  return PrefixSize("HMSG ", subject, sid, reply) + DecimalWidth(headers_size) + 1 + DecimalWidth(total) + 2 + total +
-         2;
-}
 
 void AppendMsgHeader(std::string& out, std::string_view subject, std::string_view sid, std::string_view reply,
                      size_t payload_size) {

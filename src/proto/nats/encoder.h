@@ -48,9 +48,4 @@ void AppendHmsg(std::string& out, std::string_view subject, std::string_view sid
 // "-ERR '<text>'\r\n", the form nats-server uses for every error.
 void AppendErr(std::string& out, std::string_view text);
 
-// Bytes AppendMsg/AppendHmsg will add, for pending-bytes accounting before writing.
-size_t MsgWireSize(std::string_view subject, std::string_view sid, std::string_view reply, size_t payload_size);
-size_t HmsgWireSize(std::string_view subject, std::string_view sid, std::string_view reply, size_t headers_size,
-                    size_t payload_size);
-
 }  // namespace tern::proto::nats

@@ -51,7 +51,7 @@ TEST(EncoderTest, Hmsg) {
 }
 
 // Every size, small and large, against a plain reference built with std::string.
-TEST(EncoderTest, MatchesReferenceAndWireSize) {
+TEST(EncoderTest, MatchesReference) {
   std::mt19937 rng(7);
   for (size_t size : {size_t{0}, size_t{1}, size_t{9}, size_t{10}, size_t{2047}, size_t{2048}, size_t{2049},
                       size_t{100000}, size_t{1 << 20}}) {
@@ -63,7 +63,6 @@ TEST(EncoderTest, MatchesReferenceAndWireSize) {
       std::string want = "prefixMSG s.u.b 42 " + (reply.empty() ? "" : std::string(reply) + " ") +
                          std::to_string(size) + "\r\n" + payload + "\r\n";
       EXPECT_EQ(out, want);
-      EXPECT_EQ(out.size() - 6, MsgWireSize("s.u.b", "42", reply, size));
 
       std::string headers = "NATS/1.0\r\nA: b\r\n\r\n";
       out = "p";
@@ -71,7 +70,6 @@ TEST(EncoderTest, MatchesReferenceAndWireSize) {
       want = "pHMSG s 1 " + (reply.empty() ? "" : std::string(reply) + " ") + std::to_string(headers.size()) + " " +
              std::to_string(headers.size() + size) + "\r\n" + headers + payload + "\r\n";
       EXPECT_EQ(out, want);
-      EXPECT_EQ(out.size() - 1, HmsgWireSize("s", "1", reply, headers.size(), size));
     }
   }
 }
