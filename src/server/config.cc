@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "base/units.h"
 #include "core/subject.h"
 
 extern char** environ;  // POSIX; not declared by every libc header set
@@ -198,12 +199,6 @@ std::vector<std::string> AllSpellings(std::string_view prefix, bool file) {
 }
 
 // ---- values ---------------------------------------------------------------
-
-bool ParseDigits(std::string_view text, uint64_t* out) {
-  if (text.empty()) return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && end == text.data() + text.size();
-}
 
 std::string CheckRule(const LingerRule& rule) {
   if (!core::IsValidSubject(rule.subject)) return fmt::format("'{}' is not a valid subject", rule.subject);
@@ -624,98 +619,23 @@ std::string_view LayerName(ConfigLayer layer) {
 // ---- public ---------------------------------------------------------------
 
 bool ParseDuration(std::string_view text, milliseconds* out) {
-  if (text == "0") return *out = milliseconds(0), true;
-  if (text.empty()) return false;
-  int64_t total = 0;
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-  while (!text.empty()) {
-    size_t n = 0;
-    while (n < text.size() && (std::isdigit(static_cast<unsigned char>(text[n])) || text[n] == '.')) ++n;
-    std::string_view number = text.substr(0, n);
-    text.remove_prefix(n);
-    int64_t unit = 0;
-    for (auto [name, ms] :
-         {std::pair<std::string_view, int64_t>{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}}) {
-      if (text.starts_with(name)) {
-        unit = ms;
-        text.remove_prefix(name.size());
-        break;
-      }
-    }
-    size_t dot = number.find('.');
-    uint64_t whole = 0, frac = 0;
-    std::string_view frac_digits = dot == number.npos ? std::string_view() : number.substr(dot + 1);
-    if (unit == 0 || number.empty() || number == "." || frac_digits.size() > 9) return false;
-    if (dot != 0 && !ParseDigits(number.substr(0, dot), &whole)) return false;
-    if (!frac_digits.empty() && !ParseDigits(frac_digits, &frac)) return false;
-    if (dot != number.npos && frac_digits.empty()) return false;
-    uint64_t scale = 1;
-    for (size_t i = 0; i < frac_digits.size(); ++i) scale *= 10;
-    // The fraction must land on a whole millisecond: "1.5ms" is rejected
-    // rather than silently rounded.
-    if ((frac * static_cast<uint64_t>(unit)) % scale != 0) return false;
-    if (whole > static_cast<uint64_t>(kMax / unit)) return false;
-    int64_t base = static_cast<int64_t>(whole) * unit;
-    int64_t fraction = static_cast<int64_t>(frac * static_cast<uint64_t>(unit) / scale);
-    if (fraction > kMax - base || base + fraction > kMax - total) return false;
-    total += base + fraction;
-  }
-  *out = milliseconds(total);
+  auto parsed = units::ParseDuration(text);
+  auto whole = parsed ? units::ToWholeMillis(*parsed) : std::nullopt;
+  if (!whole) return false;
+  *out = *whole;
   return true;
 }
 
 bool ParseSize(std::string_view text, uint64_t* out) {
-  size_t n = 0;
-  while (n < text.size() && std::isdigit(static_cast<unsigned char>(text[n]))) ++n;
-  uint64_t value = 0;
-  if (!ParseDigits(text.substr(0, n), &value)) return false;
-  std::string unit;
-  for (char c : text.substr(n)) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  uint64_t multiplier = 0;
-  static constexpr std::pair<std::string_view, uint64_t> kUnits[] = {{"", 1},
-                                                                     {"b", 1},
-                                                                     {"k", 1000ull},
-                                                                     {"kb", 1ull << 10},
-                                                                     {"ki", 1ull << 10},
-                                                                     {"kib", 1ull << 10},
-                                                                     {"m", 1000'000ull},
-                                                                     {"mb", 1ull << 20},
-                                                                     {"mi", 1ull << 20},
-                                                                     {"mib", 1ull << 20},
-                                                                     {"g", 1000'000'000ull},
-                                                                     {"gb", 1ull << 30},
-                                                                     {"gi", 1ull << 30},
-                                                                     {"gib", 1ull << 30},
-                                                                     {"t", 1000'000'000'000ull},
-                                                                     {"tb", 1ull << 40},
-                                                                     {"ti", 1ull << 40},
-                                                                     {"tib", 1ull << 40}};
-  for (auto [name, m] : kUnits) {
-    if (unit == name) multiplier = m;
-  }
-  if (multiplier == 0 || value > std::numeric_limits<uint64_t>::max() / multiplier) return false;
-  *out = value * multiplier;
+  auto parsed = units::ParseSize(text);
+  if (!parsed) return false;
+  *out = *parsed;
   return true;
 }
 
-std::string FormatDuration(milliseconds value) {
-  int64_t ms = value.count();
-  if (ms == 0) return "0s";
-  for (auto [name, unit] : {std::pair<const char*, int64_t>{"h", 3'600'000}, {"m", 60'000}, {"s", 1000}}) {
-    if (ms % unit == 0) return fmt::format("{}{}", ms / unit, name);
-  }
-  return fmt::format("{}ms", ms);
-}
+std::string FormatDuration(milliseconds value) { return units::FormatDuration(value); }
 
-std::string FormatSize(uint64_t value) {
-  for (auto [name, unit] : {std::pair<const char*, uint64_t>{"TiB", 1ull << 40},
-                            {"GiB", 1ull << 30},
-                            {"MiB", 1ull << 20},
-                            {"KiB", 1ull << 10}}) {
-    if (value != 0 && value % unit == 0) return fmt::format("{}{}", value / unit, name);
-  }
-  return std::to_string(value);
-}
+std::string FormatSize(uint64_t value) { return units::FormatSize(value); }
 
 bool ParseLingerRules(std::string_view text, std::vector<LingerRule>* out, std::vector<std::string>* problems) {
   size_t before = problems->size();
