@@ -57,16 +57,15 @@ base::Result<int> Listen(const std::string& addr, int port, int backlog) {
 base::Result<int> StartConnect(const std::string& host, int port) {
   auto resolved = Resolve(host, port, /*passive=*/false);
   if (!resolved.ok()) return resolved.status();
-  base::Status last("cannot connect to " + host + ":" + std::to_string(port) + ": no usable address");
   // Only the first address is tried without blocking; a caller that wants
   // the next ones retries (routes redial with backoff anyway).
   addrinfo* ai = resolved->get();
   int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
   if (fd < 0) return base::Status::FromErrno("socket");
   if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) return fd;
-  last = base::Status::FromErrno("connect to " + host + ":" + std::to_string(port));
+  base::Status failed = base::Status::FromErrno("connect to " + host + ":" + std::to_string(port));
   close(fd);
-  return last;
+  return failed;
 }
 
 base::Status FinishConnect(int fd) {
@@ -91,6 +90,7 @@ std::string PeerAddress(int fd, int* port) {
   *port = 0;
   if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
   char text[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) return "local";
   if (ss.ss_family == AF_INET6) {
     auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
     inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
