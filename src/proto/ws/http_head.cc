@@ -11,7 +11,9 @@ HeadReader::Status HeadReader::Feed(std::string_view data, size_t* consumed) {
     const size_t take =
         nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - data.data()) - pos + 1 : data.size() - pos;
     if (buf_.size() + take > max_size_) {
-      *consumed = pos;
+      // Counted as taken up to the limit, so the count does not depend on
+      // where reads cut the line that crossed it.
+      *consumed = pos + (max_size_ - buf_.size());
       return Status::kTooLarge;
     }
     buf_.append(data.data() + pos, take);

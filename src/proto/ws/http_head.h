@@ -20,7 +20,8 @@ class HeadReader {
   explicit HeadReader(size_t max_size) : max_size_(max_size) {}
 
   // Takes bytes from `data` up to the end of the head and says how many.
-  // kTooLarge once the head would pass max_size, whatever the split.
+  // kTooLarge once the head would pass max_size, whatever the split; the
+  // bytes up to the limit then count as taken.
   Status Feed(std::string_view data, size_t* consumed);
   std::string_view head() const { return buf_; }
 

@@ -201,7 +201,9 @@ TEST(ServerHandshakeTest, OversizedRequest) {
   for (size_t i = 1; i < big.size(); ++i) bytes.push_back(i);
   const Outcome split = Handshake(big, policy, bytes);
   EXPECT_EQ(split.status_code, 431);
-  EXPECT_LE(split.consumed, 512u);
+  EXPECT_EQ(split.consumed, 512u);
+  EXPECT_EQ(whole.consumed, 512u);
+  for (size_t i = 1; i < big.size(); ++i) ASSERT_EQ(Handshake(big, policy, {i}), whole) << i;
   // A head that never ends fails too, at the limit.
   EXPECT_EQ(Handshake(std::string(600, 'G'), policy).status_code, 431);
   // Just under the limit is fine.
