@@ -28,20 +28,23 @@ base::Result<ClientHandshake> ClientHandshake::Create(ClientOptions options, con
 
 ClientHandshake::ClientHandshake(ClientOptions options, std::string key)
     : options_(std::move(options)), key_(std::move(key)), reader_(options_.max_response_size) {
-  request_ = "GET " + options_.path + " HTTP/1.1\r\nHost: " + options_.host +
-             "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key_ +
-             "\r\nSec-WebSocket-Version: 13\r\n";
-  if (!options_.origin.empty()) request_ += "Origin: " + options_.origin + "\r\n";
+  auto header = [this](std::string_view name, std::string_view value) {
+    request_.append(name).append(": ").append(value).append("\r\n");
+  };
+  request_.append("GET ").append(options_.path).append(" HTTP/1.1\r\n");
+  header("Host", options_.host);
+  header("Upgrade", "websocket");
+  header("Connection", "Upgrade");
+  header("Sec-WebSocket-Key", key_);
+  header("Sec-WebSocket-Version", "13");
+  if (!options_.origin.empty()) header("Origin", options_.origin);
   if (!options_.subprotocols.empty()) {
-    request_ += "Sec-WebSocket-Protocol: ";
-    for (size_t i = 0; i < options_.subprotocols.size(); ++i) {
-      if (i != 0) request_ += ", ";
-      request_ += options_.subprotocols[i];
-    }
-    request_ += "\r\n";
+    std::string list;
+    for (const std::string& p : options_.subprotocols) list.append(list.empty() ? "" : ", ").append(p);
+    header("Sec-WebSocket-Protocol", list);
   }
-  if (options_.compression) request_ += "Sec-WebSocket-Extensions: " + DeflateOffer(options_.deflate) + "\r\n";
-  for (const auto& [name, value] : options_.headers) request_ += name + ": " + value + "\r\n";
+  if (options_.compression) header("Sec-WebSocket-Extensions", DeflateOffer(options_.deflate));
+  for (const auto& [name, value] : options_.headers) header(name, value);
   request_ += "\r\n";
 }
 
