@@ -6,14 +6,22 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "base/units.h"
 #include "common.h"
 
 namespace {
 
-using tern::cli::ParseDuration;
+// The server's own rules (base/units.h): a unit is required except for 0,
+// and the value must be whole milliseconds.
+std::optional<std::chrono::milliseconds> ParseMillis(std::string_view text) {
+  auto d = tern::units::ParseDuration(text);
+  return d ? tern::units::ToWholeMillis(*d) : std::nullopt;
+}
 
 constexpr const char* kExitCodes = R"(Exit codes:
   0  success
@@ -31,13 +39,17 @@ std::string Footer(const std::string& examples) {
 // "Run with --help" hint like every other usage mistake.
 const CLI::Validator kDuration(
     [](std::string& value) -> std::string {
-      return ParseDuration(value) ? std::string() : "not a duration (use e.g. 500ms, 2s, 1m): " + value;
+      return ParseMillis(value) ? std::string()
+                                : "not a duration: " + value + " (a number with a unit, " +
+                                      std::string(tern::units::kDurationExamples) + "; whole milliseconds)";
     },
     "DURATION");
 
 const CLI::Validator kSize(
     [](std::string& value) -> std::string {
-      return tern::cli::ParseSize(value) ? std::string() : "not a size (use e.g. 128, 4KiB, 1MB): " + value;
+      return tern::units::ParseSize(value)
+                 ? std::string()
+                 : "not a size: " + value + " (" + std::string(tern::units::kSizeExamples) + "; KB = 1024 bytes)";
     },
     "SIZE");
 
@@ -49,7 +61,7 @@ const CLI::Validator kNonNegative(
     },
     "NUMBER>=0");
 
-std::chrono::milliseconds Ms(const std::string& text) { return *ParseDuration(text); }
+std::chrono::milliseconds Ms(const std::string& text) { return *ParseMillis(text); }
 
 }  // namespace
 
@@ -183,7 +195,9 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--msgs", bench.msgs, "Messages (requests) in total, split over the publishers")
       ->check(kNonNegative)
       ->capture_default_str();
-  bench_cmd->add_option("--size", bench_size, "Payload size (128, 4KiB, 1MB)")->check(kSize)->capture_default_str();
+  bench_cmd->add_option("--size", bench_size, "Payload size (128, 4KiB, 1MiB; KB = 1024)")
+      ->check(kSize)
+      ->capture_default_str();
   bench_cmd->add_option("--queue", bench.queue, "Subscribers join this queue group (each message to one of them)");
   bench_cmd->add_flag("--request", bench.request,
                       "Request/reply: --pub requesters make sequential requests to --sub responders; "
@@ -263,7 +277,7 @@ int main(int argc, char** argv) {
     return RunReply(g, reply);
   }
   if (app.got_subcommand(bench_cmd)) {
-    bench.size = static_cast<size_t>(*ParseSize(bench_size));
+    bench.size = static_cast<size_t>(*tern::units::ParseSize(bench_size));
     bench.timeout = Ms(bench_timeout);
     bench.request_timeout = Ms(bench_request_timeout);
     bench.progress = !no_progress;

@@ -458,6 +458,52 @@ class BenchTest(CliTestCase):
 COMMANDS = ["pub", "sub", "req", "reply", "bench", "status"]
 
 
+class FlagsTest(CliTestCase):
+    """How the command line is read: where options may go, how many values
+    each takes, one meaning per short flag, environment, units."""
+
+    def test_req_with_empty_or_open_stdin_does_not_hang(self):
+        subj = subject()
+        self.start("reply", subj, "--echo", "--quiet", ready="Listening")
+        r = self.tern("req", subj, "--raw", "--timeout", "5s", stdin=b"")
+        self.assertExit(r, OK)
+        self.assertEqual(r.stdout, b"\n")
+        silent = subject()
+        self.start("sub", silent, ready="Subscribed")
+        start = time.monotonic()
+        self.assertExit(self.tern("req", silent, "--timeout", "500ms", stdin=b""), TIMEOUT)
+        self.assertLess(time.monotonic() - start, 5)
+        # A stdin its caller never closes: bounded by --timeout, then a usage error.
+        proc = subprocess.Popen([TERN, "-s", URL, "req", subj, "--timeout", "500ms"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            proc.wait(timeout=10)  # not communicate(): that would close stdin
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            self.fail("tern req hung on an open stdin")
+        finally:
+            proc.stdin.close()
+        err = proc.stderr.read()
+        proc.stdout.close()
+        proc.stderr.close()
+        self.assertEqual(proc.returncode, USAGE, err)
+        self.assertIn(b"stdin did not end", err)
+
+    def test_durations_and_sizes_follow_the_server_rules(self):
+        # A unit is required (only 0 may go without); whole milliseconds.
+        for value in ("5", "1.5ms", "2 s"):
+            r = self.tern("req", subject(), "x", "--timeout", value)
+            self.assertExit(r, USAGE)
+            self.assertIn(b"not a duration", r.stderr)
+        self.assertExit(self.tern("sub", subject(), "--count", "1", "--timeout", "0.25s"), TIMEOUT)
+        # KB is 1024 bytes, as in the server's configuration; K is 1000.
+        for size, want in (("64KB", 65536), ("64KiB", 65536), ("64K", 64000), ("1MB", 1048576), ("100", 100)):
+            r = self.tern("bench", subject("bench"), "--msgs", "1", "--size", size, "--json")
+            self.assertExit(r, OK)
+            self.assertEqual(json.loads(r.stdout)["size"], want, size)
+
+
 class UsageTest(CliTestCase):
     def test_help_on_every_command(self):
         for cmd in [None] + COMMANDS:
