@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import pty
+import re
 import select
 import signal
 import socket
@@ -462,6 +463,50 @@ class FlagsTest(CliTestCase):
     """How the command line is read: where options may go, how many values
     each takes, one meaning per short flag, environment, units."""
 
+    def test_global_options_after_the_command(self):
+        subj = subject()
+        sub = Background([TERN, "sub", "--server", URL, subj, "--count", "1", "--timeout", "10s", "--raw"],
+                         "Subscribed")
+        self.background.append(sub)
+        self.assertExit(self.tern("pub", subj, "-s", URL, "after", server=False), OK)
+        out, _ = self.assertFinished(sub, OK)
+        self.assertEqual(out, "after\n")
+
+    def test_header_takes_one_value_per_occurrence(self):
+        subj = subject()
+        sub = self.start("sub", subj, "--count", "2", "--timeout", "10s", "--raw", "--headers", ready="Subscribed")
+        self.assertExit(self.tern("pub", subj, "-H", "k:v", "hello"), OK)
+        self.assertExit(self.tern("pub", subj, "-H", "a:1", "-H", "b:2", "two"), OK)
+        out, _ = self.assertFinished(sub, OK)
+        self.assertEqual(out, "k: v\n\nhello\na: 1\nb: 2\n\ntwo\n")
+
+    def test_short_flags_mean_one_thing_everywhere(self):
+        meaning = {}
+        for cmd in [None] + COMMANDS:
+            r = self.tern(*([cmd] if cmd else []), "--help", server=False)
+            self.assertExit(r, OK)
+            for short, long in re.findall(r"^\s+-(\w),--([\w-]+)", r.stdout.decode(), re.M):
+                self.assertEqual(meaning.setdefault(short, long), long,
+                                 "-%s is --%s in %s but --%s elsewhere" % (short, long, cmd, meaning[short]))
+        # The ones the nats CLI has, with its meanings.
+        for short, long in {"s": "server", "H": "header", "r": "raw", "q": "quiet"}.items():
+            self.assertEqual(meaning.get(short), long)
+        # -q is no longer the queue group in sub, -r no longer the rate in pub.
+        self.assertExit(self.tern("sub", subject(), "-q", "workers"), USAGE)
+        self.assertExit(self.tern("pub", subject(), "x", "-r", "5"), USAGE)
+
+    def test_nats_url_is_honoured_and_tern_server_wins(self):
+        dead = "nats://127.0.0.1:%d" % free_port()
+        env = dict(os.environ, NATS_URL=URL)
+        env.pop("TERN_SERVER", None)
+        r = self.tern("status", env=env, server=False)
+        self.assertExit(r, OK)
+        self.assertIn("Server at " + URL, r.stdout.decode())
+        self.assertExit(self.tern("status", env=dict(env, TERN_SERVER=URL, NATS_URL=dead), server=False), OK)
+        self.assertExit(self.tern("status", env=dict(env, TERN_SERVER=dead, NATS_URL=URL), server=False), CONNECT)
+        # A flag beats both.
+        self.assertExit(self.tern("status", env=dict(env, TERN_SERVER=dead, NATS_URL=dead)), OK)
+
     def test_req_with_empty_or_open_stdin_does_not_hang(self):
         subj = subject()
         self.start("reply", subj, "--echo", "--quiet", ready="Listening")
@@ -489,6 +534,27 @@ class FlagsTest(CliTestCase):
         proc.stderr.close()
         self.assertEqual(proc.returncode, USAGE, err)
         self.assertIn(b"stdin did not end", err)
+
+    def test_subcommand_help_shows_global_options(self):
+        for cmd in COMMANDS:
+            r = self.tern(cmd, "--help", server=False)
+            self.assertExit(r, OK)
+            out = r.stdout.decode()
+            for flag in ("--server", "--user", "--connect-timeout"):
+                self.assertIn(flag, out, cmd)
+
+    def test_dash_h_with_an_argument_is_a_usage_error(self):
+        subj = subject()
+        sub = self.start("sub", subj, "--count", "1", "--timeout", "1s", ready="Subscribed")
+        r = self.tern("pub", "-h", "127.0.0.1", subj, "hello")
+        self.assertExit(r, USAGE)
+        self.assertIn(b"-s/--server", r.stderr)
+        self.assertEqual(r.stdout, b"")
+        self.assertFinished(sub, TIMEOUT)  # nothing was published
+        for args in (["pub", subj, "-h"], ["-h"], ["sub", "--help"]):
+            r = self.tern(*args, server=False)
+            self.assertExit(r, OK)
+            self.assertIn(b"Usage:", r.stdout)
 
     def test_durations_and_sizes_follow_the_server_rules(self):
         # A unit is required (only 0 may go without); whole milliseconds.
