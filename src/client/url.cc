@@ -1,5 +1,7 @@
 #include "url.h"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 
 namespace tern::internal {
@@ -18,10 +20,11 @@ Result<ServerUrl> ParseServerUrl(std::string_view url) {
     rest.remove_prefix(scheme_end + 3);
   }
   if (out.scheme == "tcp") out.scheme = "nats";
-  if (out.scheme == "tls" || out.scheme == "ws" || out.scheme == "wss") {
+  if (out.scheme == "ws" || out.scheme == "wss") {
     return Status(Code::kNotSupported, "scheme " + out.scheme + ":// is not supported yet: " + std::string(url));
   }
-  if (out.scheme != "nats") return Status(Code::kInvalidArgument, "unknown scheme in " + std::string(url));
+  if (out.scheme != "nats" && out.scheme != "tls")
+    return Status(Code::kInvalidArgument, "unknown scheme in " + std::string(url));
   size_t slash = rest.find('/');
   if (slash != std::string_view::npos) rest = rest.substr(0, slash);
   size_t at = rest.rfind('@');
@@ -58,6 +61,12 @@ Result<ServerUrl> ParseServerUrl(std::string_view url) {
     out.port = value;
   }
   return out;
+}
+
+bool IsIpAddress(std::string_view host) {
+  std::string text(host);
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, text.c_str(), buf) == 1 || ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
 }  // namespace tern::internal

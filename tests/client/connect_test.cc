@@ -47,8 +47,6 @@ TEST_F(ClientTest, NothingListeningIsConnectFailed) {
 
 TEST_F(ClientTest, UnsupportedAndBadUrls) {
   Options o = TestOptions();
-  o.servers = {"tls://127.0.0.1:4222"};
-  EXPECT_EQ(Connection::Connect(o).code(), Code::kNotSupported);
   o.servers = {"ws://127.0.0.1:8080"};
   EXPECT_EQ(Connection::Connect(o).code(), Code::kNotSupported);
   o.servers = {"nats://127.0.0.1:notaport"};
