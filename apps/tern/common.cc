@@ -91,10 +91,27 @@ Options MakeOptions(const GlobalOptions& g, std::shared_ptr<EventWatch> watch) {
   o.password = g.password;
   o.token = g.token;
   o.name = g.name;
+  o.tls = g.tls;
   // A CLI run is short: a first failed pass gives exit 2 rather than a hang.
   o.reconnect.initial_delay = std::chrono::milliseconds(250);
   o.reconnect.max_delay = std::chrono::milliseconds(2000);
   return o;
+}
+
+// The library names its options (tls.ca_file); say which flag sets them.
+std::string FlagHint(std::string_view message) {
+  static constexpr std::pair<std::string_view, std::string_view> kFlags[] = {
+      {"tls.ca_file", "--tlsca"},
+      {"tls.cert_file", "--tlscert and --tlskey"},
+      {"tls.handshake_first", "--tlsfirst"},
+      {"tls.server_name", "a URL with a host name the certificate carries"},
+  };
+  std::string out;
+  for (auto [option, flag] : kFlags) {
+    if (message.find(option) == std::string_view::npos) continue;
+    out += std::string(out.empty() ? "" : "; ") + std::string(option) + " is " + std::string(flag);
+  }
+  return out;
 }
 
 std::unique_ptr<Connection> Connect(const GlobalOptions& g, int* exit_code, Options options) {
@@ -104,6 +121,8 @@ std::unique_ptr<Connection> Connect(const GlobalOptions& g, int* exit_code, Opti
     for (const auto& s : g.servers) servers += (servers.empty() ? "" : ",") + s;
     if (servers.empty()) servers = std::string(kDefaultServer);
     *exit_code = Fail("connecting to " + servers, conn.status());
+    std::string hint = FlagHint(conn.status().message());
+    if (!hint.empty()) std::fprintf(stderr, "tern: hint: %s\n", hint.c_str());
     return nullptr;
   }
   *exit_code = kExitOk;

@@ -42,6 +42,7 @@ struct GlobalOptions {
   std::string password;
   std::string token;
   std::string name = "tern-cli";
+  TlsOptions tls;  // --tlscert, --tlskey, --tlsca, --tlsfirst
 };
 
 struct PubOptions {

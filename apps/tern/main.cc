@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   std::string connect_timeout = "2s";
   // The environment is read after parsing: two variables, TERN_SERVER first.
   OneValueEach(app.add_option("-s,--server", g.servers,
-                              "Server URLs, comma-separated (nats://host:port, host:port, "
+                              "Server URLs, comma-separated (nats://host:port, tls://host:port, host:port, "
                               "nats://user:pass@host:port); env TERN_SERVER or NATS_URL"))
       ->delimiter(',')
       ->default_str(std::string(kDefaultServer));
@@ -131,6 +131,14 @@ int main(int argc, char** argv) {
   app.add_option("--connect-timeout", connect_timeout, "Connect and handshake timeout")
       ->check(kDuration)
       ->capture_default_str();
+  // TLS, with the nats CLI's names. Any of them makes the connection TLS
+  // (so does a tls:// URL, or a server that requires it).
+  app.add_option("--tlscert", g.tls.cert_file, "TLS client certificate (PEM), for servers that verify clients");
+  app.add_option("--tlskey", g.tls.key_file, "Private key of --tlscert (PEM)");
+  app.add_option("--tlsca", g.tls.ca_file, "CA certificates (PEM) to trust for the server's certificate")
+      ->default_str("the system's");
+  app.add_flag("--tlsfirst", g.tls.handshake_first,
+               "TLS handshake before the server's INFO (servers with handshake_first)");
 
   // pub
   PubOptions pub;

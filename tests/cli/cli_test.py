@@ -16,6 +16,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -55,8 +56,9 @@ def port_open(port):
 class ServerProcess:
     """The server under test on a free port; retried if the port was taken."""
 
-    def __init__(self, binary):
+    def __init__(self, binary, extra_args=()):
         self.binary = binary
+        self.extra_args = list(extra_args)
         self.proc = None
         self.port = None
         self.workdir = tempfile.mkdtemp(prefix="tern-cli-test-")
@@ -67,7 +69,7 @@ class ServerProcess:
             self.port = free_port()
             with open(self.log, "wb") as log:
                 self.proc = subprocess.Popen(
-                    [self.binary, "-a", "127.0.0.1", "-p", str(self.port)],
+                    [self.binary, "-a", "127.0.0.1", "-p", str(self.port)] + self.extra_args,
                     cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and self.proc.poll() is None:
@@ -197,7 +199,7 @@ class StatusTest(CliTestCase):
         self.assertExit(r, OK)
         text = r.stdout.decode()
         for field in ("Server at nats://127.0.0.1:%d" % PORT, "id:", "version:", "max_payload:", "headers:",
-                      "rtt:"):
+                      "rtt:", "transport:      plain TCP", "tls_required:   no"):
             self.assertIn(field, text)
 
     def test_status_json(self):
@@ -568,6 +570,117 @@ class FlagsTest(CliTestCase):
             r = self.tern("bench", subject("bench"), "--msgs", "1", "--size", size, "--json")
             self.assertExit(r, OK)
             self.assertEqual(json.loads(r.stdout)["size"], want, size)
+
+
+def make_certs(directory):
+    """A CA, a server certificate for 127.0.0.1/localhost and a client
+    certificate, made now with openssl (never committed)."""
+    def run(*args):
+        subprocess.run(args, cwd=directory, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run("openssl", "req", "-x509", *key, "-days", "2", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=tern CA")
+    for name, ext in (("server", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+                      ("client", "extendedKeyUsage=clientAuth\n")):
+        with open(os.path.join(directory, name + ".ext"), "w") as f:
+            f.write(ext)
+        run("openssl", "req", *key, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
+        run("openssl", "x509", "-req", "-days", "2", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", name + ".pem", "-extfile", name + ".ext")
+    return {n: os.path.join(directory, n) for n in ("ca.pem", "server.pem", "server.key", "client.pem",
+                                                     "client.key")}
+
+
+class TlsTest(CliTestCase):
+    """TLS with the nats CLI's flags against servers started with
+    nats-server's (--tls --tlscert --tlskey; --tlsverify --tlscacert), which
+    tern-server takes too once its TLS lands: skipped until its --help lists
+    --tlscert."""
+
+    @classmethod
+    def setUpClass(cls):
+        help_text = subprocess.run([SERVER, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   timeout=10).stdout
+        if b"--tlscert" not in help_text:
+            raise unittest.SkipTest("%s has no --tlscert yet" % SERVER)
+        cls.dir = tempfile.mkdtemp(prefix="tern-cli-certs-")
+        cls.certs = make_certs(cls.dir)
+        c = cls.certs
+        cls.tls = ServerProcess(SERVER, ["--tls", "--tlscert", c["server.pem"], "--tlskey", c["server.key"]])
+        cls.verifying = ServerProcess(SERVER, ["--tlsverify", "--tlscert", c["server.pem"], "--tlskey",
+                                               c["server.key"], "--tlscacert", c["ca.pem"]])
+        cls.tls.start()
+        try:
+            cls.verifying.start()
+        except Exception:
+            cls.tls.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tls.stop()
+        cls.verifying.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def url(self, server, scheme="tls", host="localhost"):
+        return "%s://%s:%d" % (scheme, host, server.port)
+
+    def run_tls(self, server, *args, scheme="tls", ca=True, **kw):
+        flags = ["-s", self.url(server, scheme)] + (["--tlsca", self.certs["ca.pem"]] if ca else [])
+        return self.tern(*(flags + list(args)), server=False, **kw)
+
+    def test_status_shows_tls(self):
+        r = self.run_tls(self.tls, "status")
+        self.assertExit(r, OK)
+        out = r.stdout.decode()
+        self.assertIn("Server at " + self.url(self.tls), out)
+        self.assertRegex(out, r"transport:\s+TLS \(TLSv1\.[23], \S+\)")
+        self.assertIn("tls_required:   yes\n", out)
+        info = json.loads(self.run_tls(self.tls, "status", "--json").stdout)
+        self.assertTrue(info["tls"])
+        self.assertFalse(info["websocket"])
+        self.assertTrue(info["tls_version"].startswith("TLSv1."))
+        self.assertTrue(info["tls_required"])
+
+    def test_pub_sub_over_tls(self):
+        subj = subject()
+        sub = Background([TERN, "-s", self.url(self.tls, "nats"), "--tlsca", self.certs["ca.pem"], "sub", subj,
+                          "--count", "1", "--timeout", "10s", "--raw"], "Subscribed")
+        self.background.append(sub)
+        self.assertExit(self.run_tls(self.tls, "pub", subj, "sealed"), OK)
+        out, _ = self.assertFinished(sub, OK)
+        self.assertEqual(out, "sealed\n")
+
+    def test_untrusted_certificate_is_exit_2_with_a_hint(self):
+        r = self.run_tls(self.tls, "status", ca=False)
+        self.assertExit(r, CONNECT)
+        self.assertIn(b"not trusted", r.stderr)
+        self.assertIn(b"--tlsca", r.stderr)
+
+    def test_client_certificate_required(self):
+        r = self.run_tls(self.verifying, "status")
+        self.assertExit(r, CONNECT)
+        self.assertIn(b"requires a client certificate", r.stderr)
+        self.assertIn(b"--tlscert", r.stderr)
+        r = self.run_tls(self.verifying, "status", "--tlscert", self.certs["client.pem"], "--tlskey",
+                         self.certs["client.key"])
+        self.assertExit(r, OK)
+        self.assertIn("tls_required:   yes, with client certificates", r.stdout.decode())
+
+    def test_tlsfirst_against_an_info_first_server(self):
+        r = self.run_tls(self.tls, "status", "--tlsfirst")
+        self.assertExit(r, CONNECT)
+        self.assertIn(b"INFO in plaintext", r.stderr)
+        self.assertIn(b"--tlsfirst", r.stderr)
+
+    def test_tls_url_to_a_plaintext_server(self):
+        r = self.tern("-s", "tls://127.0.0.1:%d" % PORT, "status", server=False)
+        self.assertExit(r, CONNECT)
+        self.assertIn(b"does not offer TLS", r.stderr)
+
+    def test_unreadable_ca_file_is_a_usage_error(self):
+        r = self.run_tls(self.tls, "status", "--tlsca", os.path.join(self.dir, "missing.pem"), ca=False)
+        self.assertExit(r, USAGE)
+        self.assertIn(b"missing.pem", r.stderr)
 
 
 class UsageTest(CliTestCase):
