@@ -49,9 +49,8 @@ int main(int argc, char** argv) {
   log::Debug("open file limit {}", files);
 
   server::Server node(options);
-  std::string error;
-  if (!node.Start(&error)) {
-    log::Error("{}", error);
+  if (base::Status started = node.Start(); !started.ok()) {
+    log::Error("{}", started.message());
     return 1;
   }
 

@@ -25,6 +25,10 @@ inline bool Enabled(Level level) { return static_cast<int>(level) >= g_level.loa
 
 void Write(Level level, std::string_view message);
 
+// At most `max` bytes of untrusted input for a log line, control bytes
+// escaped ("BOGUS\r\n..."), so a hostile client cannot forge log lines.
+std::string Excerpt(std::string_view bytes, size_t max);
+
 template <typename... Args>
 void Log(Level level, fmt::format_string<Args...> format, Args&&... args) {
   if (!Enabled(level)) return;

@@ -20,14 +20,15 @@ constexpr int kMaxEvents = 256;
 EventLoop::EventLoop() {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (epoll_fd_ < 0 || wake_fd_ < 0) {
-    log::Error("event loop: cannot create epoll/eventfd: errno {}", errno);
-    std::abort();
-  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = kWakeTag;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  if (epoll_fd_ < 0 || wake_fd_ < 0 || epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) {
+    // Without its loop a worker cannot exist; this is out of descriptors or
+    // kernel memory at start-up, not something to limp on from.
+    log::Error("event loop: cannot create epoll/eventfd: errno {}", errno);
+    std::abort();
+  }
 }
 
 EventLoop::~EventLoop() {
@@ -35,21 +36,116 @@ EventLoop::~EventLoop() {
   close(epoll_fd_);
 }
 
-bool EventLoop::Add(int fd, uint32_t events, Pollable* handler) {
+base::Status EventLoop::Add(int fd, uint32_t events, Pollable* handler) {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
-  return epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) return base::Status::FromErrno("epoll_ctl(ADD)");
+  return base::Status::Ok();
 }
 
-bool EventLoop::Modify(int fd, uint32_t events, Pollable* handler) {
+base::Status EventLoop::Modify(int fd, uint32_t events, Pollable* handler) {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
-  return epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) return base::Status::FromErrno("epoll_ctl(MOD)");
+  return base::Status::Ok();
 }
 
 void EventLoop::Remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+// ---- timers: a binary min-heap of Timer*, each knowing its own slot ------
+
+void EventLoop::Place(uint32_t i, Timer* timer) {
+  heap_[i] = timer;
+  timer->heap_index_ = i;
+}
+
+void EventLoop::SiftUp(uint32_t i) {
+  Timer* timer = heap_[i];
+  while (i > 0) {
+    uint32_t parent = (i - 1) / 2;
+    if (heap_[parent]->when_ <= timer->when_) break;
+    Place(i, heap_[parent]);
+    i = parent;
+  }
+  Place(i, timer);
+}
+
+void EventLoop::SiftDown(uint32_t i) {
+  Timer* timer = heap_[i];
+  const uint32_t n = static_cast<uint32_t>(heap_.size());
+  for (;;) {
+    uint32_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && heap_[child + 1]->when_ < heap_[child]->when_) ++child;
+    if (timer->when_ <= heap_[child]->when_) break;
+    Place(i, heap_[child]);
+    i = child;
+  }
+  Place(i, timer);
+}
+
+void EventLoop::Arm(Timer& timer, Clock::time_point when) {
+  if (timer.armed()) {
+    Clock::time_point before = timer.when_;
+    timer.when_ = when;
+    if (when < before) {
+      SiftUp(timer.heap_index_);
+    } else {
+      SiftDown(timer.heap_index_);
+    }
+    return;
+  }
+  timer.when_ = when;
+  heap_.push_back(&timer);
+  SiftUp(static_cast<uint32_t>(heap_.size() - 1));
+}
+
+void EventLoop::Disarm(Timer& timer) {
+  if (!timer.armed()) return;
+  uint32_t i = timer.heap_index_;
+  timer.heap_index_ = Timer::kNotArmed;
+  Timer* last = heap_.back();
+  heap_.pop_back();
+  if (last == &timer) return;
+  Place(i, last);
+  // The moved timer may belong above or below the hole.
+  SiftUp(i);
+  SiftDown(last->heap_index_);
+}
+
+void EventLoop::FireDue(Clock::time_point now) {
+  // A timer that re-arms itself for `now` or earlier waits for the next
+  // turn, so a misbehaving owner cannot spin this loop.
+  size_t budget = heap_.size();
+  while (!heap_.empty() && heap_.front()->when_ <= now && budget-- > 0) {
+    Timer* timer = heap_.front();
+    Disarm(*timer);
+    timer->OnTimer();
+  }
+}
+
+int EventLoop::TimeoutMs(Clock::time_point now) const {
+  if (heap_.empty()) return -1;
+  auto left = heap_.front()->when_ - now;
+  if (left <= Clock::duration::zero()) return 0;
+  // Round up: waking a little late is fine, waking early spins.
+  return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
+}
+
+void EventLoop::Ticker::OnTimer() {
+  loop_.Arm(*this, Clock::now() + period);
+  tick();
+}
+
+void EventLoop::SetTicker(std::chrono::milliseconds period, std::function<void()> tick) {
+  ticker_.period = period;
+  ticker_.tick = std::move(tick);
+  Arm(ticker_, Clock::now() + period);
+}
+
+// ---- cross-thread tasks ----------------------------------------------------
 
 void EventLoop::Post(std::function<void()> task) {
   {
@@ -71,12 +167,6 @@ void EventLoop::Wake() {
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }
 
-void EventLoop::SetTicker(std::chrono::milliseconds period, std::function<void()> tick) {
-  tick_period_ = period;
-  tick_ = std::move(tick);
-  next_tick_ = std::chrono::steady_clock::now() + period;
-}
-
 void EventLoop::RunPosted() {
   std::vector<std::function<void()>> tasks;
   {
@@ -89,13 +179,7 @@ void EventLoop::RunPosted() {
 void EventLoop::Run() {
   epoll_event events[kMaxEvents];
   while (!stop_.load(std::memory_order_acquire)) {
-    int timeout_ms = -1;
-    if (tick_) {
-      auto now = std::chrono::steady_clock::now();
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - now).count();
-      timeout_ms = left > 0 ? static_cast<int>(left) : 0;
-    }
-    int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+    int n = epoll_wait(epoll_fd_, events, kMaxEvents, TimeoutMs(Clock::now()));
     if (n < 0 && errno != EINTR) {
       log::Error("epoll_wait failed: errno {}", errno);
       break;
@@ -110,10 +194,7 @@ void EventLoop::Run() {
       static_cast<Pollable*>(events[i].data.ptr)->OnEvents(events[i].events);
     }
     RunPosted();
-    if (tick_ && std::chrono::steady_clock::now() >= next_tick_) {
-      next_tick_ = std::chrono::steady_clock::now() + tick_period_;
-      tick_();
-    }
+    if (!heap_.empty()) FireDue(Clock::now());
     if (turn_end_) turn_end_();
   }
   RunPosted();

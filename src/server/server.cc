@@ -3,13 +3,11 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include <future>
 #include <random>
 #include <thread>
 
 #include "base/log.h"
 #include "io/socket.h"
-#include "server/client_connection.h"
 #include "server/listener.h"
 #include "server/system_services.h"
 #include "server/worker.h"
@@ -48,6 +46,8 @@ void StoreLimits(const Options& o, LiveLimits& l) {
   l.write_deadline_ms.store(o.write_deadline.count());
   l.ping_interval_ms.store(o.ping_interval.count());
   l.max_pings_out.store(o.max_pings_out);
+  l.auth_timeout_ms.store(o.auth_timeout.count());
+  l.generation.fetch_add(1, std::memory_order_release);
 }
 
 }  // namespace
@@ -63,17 +63,33 @@ Server::Server(Options options)
 
 Server::~Server() { Shutdown(); }
 
-proto::nats::ServerInfo Server::BaseInfo() const {
+proto::nats::ServerInfo Server::InfoFor(const Endpoint& endpoint) const {
   proto::nats::ServerInfo info;
   info.server_id = server_id_;
   info.server_name = server_name_;
   info.version = kProtocolVersion;
-  info.host = options_.addr;
-  info.port = port_;
+  // Like nats-server, every listener announces the client listener's
+  // address and TLS requirements: WebSocket clients learn the native port
+  // (and ignore tls_required, since their TLS is the wss:// transport).
+  const Endpoint& client = endpoints_.front();
+  info.host = client.host;
+  info.port = client.port;
+  info.tls_required = client.secure();
+  info.tls_verify = client.tls_verify;
+  (void)endpoint;
   info.go = "c++20";  // nats-server reports its Go version; some tools print it
   info.headers = true;
   info.max_payload = limits_.max_payload.load(std::memory_order_relaxed);
   return info;
+}
+
+int Server::port() const { return endpoints_.empty() ? 0 : endpoints_.front().port; }
+
+int Server::websocket_port() const {
+  for (const Endpoint& e : endpoints_) {
+    if (e.websocket) return e.port;
+  }
+  return 0;
 }
 
 ServerSnapshot Server::Snapshot() {
@@ -100,16 +116,25 @@ ServerSnapshot Server::Snapshot() {
   return snap;
 }
 
-bool Server::Start(std::string* error) {
+base::Status Server::Start() {
   log::Info("Starting tern-server");
   log::Info("  Version:  {} (NATS client protocol level {})", kTernVersion, kProtocolVersion);
   log::Info("  ID:       {}", server_id_);
   log::Info("  Name:     {}", server_name_);
-  // As in nats-server: -1 picks any free port, 0 means the default port.
-  int port = options_.port < 0 ? 0 : (options_.port == 0 ? 4222 : options_.port);
-  int fd = io::Listen(options_.addr, port, 4096, error);
-  if (fd < 0) return false;
-  port_ = io::LocalPort(fd);
+  auto endpoints = BuildEndpoints(options_);
+  if (!endpoints.ok()) return endpoints.status();
+  endpoints_ = std::move(endpoints).value();
+  for (Endpoint& endpoint : endpoints_) {
+    auto listener = Listener::Bind(*this, endpoint);
+    if (!listener.ok()) {
+      listeners_.clear();
+      return listener.status();
+    }
+    listeners_.push_back(std::move(listener).value());
+  }
+  for (auto& listener : listeners_) {
+    if (base::Status s = listener->Register(accept_loop_); !s.ok()) return s;
+  }
 
   // Server-answered subjects exist before the first client can ask.
   services_ = std::make_shared<SystemServices>(*this);
@@ -118,31 +143,33 @@ bool Server::Start(std::string* error) {
   int count = options_.workers > 0 ? options_.workers : static_cast<int>(std::thread::hardware_concurrency());
   if (count <= 0) count = 1;
   for (int i = 0; i < count; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
-  listener_ = std::make_unique<Listener>(*this, fd);
-  workers_[0]->loop().Post([this] { workers_[0]->loop().Add(listener_->fd(), EPOLLIN, listener_.get()); });
   for (auto& worker : workers_) worker->Start();
+  acceptor_ = std::thread([this] { accept_loop_.Run(); });
 
   log::Info("  Workers:  {}", count);
-  log::Info("Listening for client connections on {}:{}", options_.addr, port_);
+  for (const Endpoint& e : endpoints_) {
+    const char* what = e.websocket ? "websocket clients" : "client connections";
+    log::Info("Listening for {} on {}{}:{}{}", what, e.websocket ? (e.secure() ? "wss://" : "ws://") : "",
+              e.host, e.port, e.secure() && !e.websocket ? " (TLS required)" : "");
+  }
   log::Info("Server is ready");
-  return true;
+  return base::Status::Ok();
 }
 
-void Server::Dispatch(int fd) {
+void Server::Dispatch(int fd, const Endpoint& endpoint) {
   size_t index = next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
-  workers_[index]->Adopt(fd);
+  workers_[index]->Adopt(fd, endpoint);
 }
 
 void Server::Shutdown() {
   if (workers_.empty() || shut_down_.exchange(true)) return;
   log::Info("Initiating Shutdown...");
-  // Stop accepting first, on the listener's own loop, then drain every worker.
-  std::promise<void> closed;
-  workers_[0]->loop().Post([this, &closed] {
-    listener_->Close(workers_[0]->loop());
-    closed.set_value();
+  // Stop accepting first, on the acceptor's own loop, then drain every worker.
+  accept_loop_.Post([this] {
+    for (auto& listener : listeners_) listener->Close(accept_loop_);
+    accept_loop_.Stop();
   });
-  closed.get_future().wait_for(std::chrono::seconds(2));
+  if (acceptor_.joinable()) acceptor_.join();
   auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
   for (auto& worker : workers_) worker->BeginShutdown(deadline);
   for (auto& worker : workers_) worker->Join();

@@ -6,13 +6,16 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "base/status.h"
 #include "core/linger.h"
 #include "core/router.h"
 #include "core/sublist.h"
 #include "io/event_loop.h"
 #include "proto/nats/connect_info.h"
+#include "server/endpoint.h"
 #include "server/options.h"
 
 namespace tern::server {
@@ -20,6 +23,7 @@ namespace tern::server {
 class Worker;
 class Listener;
 class SystemServices;
+struct Endpoint;
 
 inline constexpr const char* kTernVersion = "0.1.0";
 // Client libraries gate features (headers, no responders) on the nats-server
@@ -36,8 +40,12 @@ struct ServerCounters {
 };
 
 // Limits read on worker threads; atomics so SIGHUP can change them live.
+// Sessions that copy a limit into per-connection state (the parser's
+// max_payload) compare `generation` on each read and refresh when a reload
+// bumped it, so reloaded limits reach existing connections too.
 struct LiveLimits {
-  std::atomic<uint64_t> max_payload;  // new connections take it up; INFO announces it
+  std::atomic<uint64_t> generation{0};
+  std::atomic<uint64_t> max_payload;
   std::atomic<uint64_t> max_control_line;
   std::atomic<uint64_t> max_pending;
   std::atomic<int> max_connections;
@@ -45,6 +53,7 @@ struct LiveLimits {
   std::atomic<int64_t> write_deadline_ms;
   std::atomic<int64_t> ping_interval_ms;
   std::atomic<int> max_pings_out;
+  std::atomic<int64_t> auth_timeout_ms;
 };
 
 // A point-in-time copy of the node's counters: what _TERN.STATS answers
@@ -63,9 +72,10 @@ class Server {
   explicit Server(Options options);
   ~Server();
 
-  // Binds the listener and starts the workers. False with `error` set when
-  // the node cannot serve (port taken, bad address).
-  bool Start(std::string* error);
+  // Loads TLS material, binds every listener and starts the workers and
+  // the acceptor. An error names what failed (port taken, bad address,
+  // unreadable certificate); nothing is left running then.
+  base::Status Start();
   // Stops accepting, flushes and closes every connection, joins the workers.
   // Bounded by options.shutdown_grace.
   void Shutdown();
@@ -79,17 +89,21 @@ class Server {
   core::Sublist& sublist() { return sublist_; }
   const std::string& server_id() const { return server_id_; }
   const std::string& server_name() const { return server_name_; }
-  int port() const { return port_; }
+  // The bound client port (the real one when -1 asked for a random port).
+  int port() const;
+  // The bound websocket port, 0 when the listener is off.
+  int websocket_port() const;
+  const std::vector<Endpoint>& endpoints() const { return endpoints_; }
   uint64_t NextClientId() { return next_client_id_.fetch_add(1, std::memory_order_relaxed) + 1; }
   std::vector<std::unique_ptr<Worker>>& workers() { return workers_; }
 
   ServerSnapshot Snapshot();
 
-  // INFO fields common to every client; the connection adds its own id and address.
-  proto::nats::ServerInfo BaseInfo() const;
+  // The INFO a NATS client of `endpoint` gets, before its own id and address.
+  proto::nats::ServerInfo InfoFor(const Endpoint& endpoint) const;
 
-  // Called by the listener for each accepted socket.
-  void Dispatch(int fd);
+  // Acceptor thread: hand an accepted socket of `endpoint` to a worker.
+  void Dispatch(int fd, const Endpoint& endpoint);
 
  private:
   Options options_;
@@ -101,9 +115,11 @@ class Server {
   core::LingerStore linger_;
   core::Router router_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::unique_ptr<Listener> listener_;
+  std::vector<Endpoint> endpoints_;  // fixed once started: connections refer to them
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  io::EventLoop accept_loop_;
+  std::thread acceptor_;
   std::shared_ptr<SystemServices> services_;
-  int port_ = 0;
   std::atomic<uint64_t> next_client_id_{0};
   std::atomic<size_t> next_worker_{0};
   std::atomic<bool> shut_down_{false};

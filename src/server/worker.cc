@@ -3,21 +3,23 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "server/client_connection.h"
+#include "server/connection.h"
+#include "io/socket.h"
+#include "server/endpoint.h"
 #include "server/server.h"
 
 namespace tern::server {
 
 namespace {
 thread_local Worker* tls_worker = nullptr;
-// Ping intervals, write deadlines and idle buffer release are checked at this
-// granularity; finer costs a walk over every connection more often.
+// Worker-wide housekeeping (linger expiry, idle cache release, the shutdown
+// check) runs at this period; per-connection deadlines have their own timers.
 constexpr std::chrono::milliseconds kTickPeriod{250};
 }  // namespace
 
 Worker::Worker(Server& server, int index)
     : server_(server), index_(index), router_thread_(server.sublist()), read_buffer_(new char[kReadBufferSize]) {
-  loop_.SetTurnEndHook([this] { FlushQueued(); });
+  loop_.SetTurnEndHook([this] { EndTurn(); });
   loop_.SetTicker(kTickPeriod, [this] { Tick(); });
 }
 
@@ -30,10 +32,9 @@ void Worker::Start() {
     tls_worker = this;
     loop_.Run();
     // Whatever is left after the loop stops (shutdown deadline passed) is closed hard.
-    std::vector<std::shared_ptr<ClientConnection>> remaining;
-    for (auto& [ptr, conn] : connections_) remaining.push_back(conn);
-    for (auto& conn : remaining) conn->Close(CloseReason::kServerShutdown);
+    for (auto& conn : Snapshot()) conn->Close(CloseReason::kServerShutdown);
     to_flush_.clear();
+    retired_.clear();
     tls_worker = nullptr;
   });
 }
@@ -42,27 +43,52 @@ void Worker::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::Adopt(int fd) {
-  loop_.Post([this, fd] {
-    auto conn = std::make_shared<ClientConnection>(*this, fd, server_.NextClientId());
+void Worker::Adopt(int fd, const Endpoint& endpoint) {
+  loop_.Post([this, fd, &endpoint] {
+    auto conn = std::make_shared<Connection>(*this, fd, server_.NextClientId(), endpoint);
     connections_.emplace(conn.get(), conn);
-    conn->Start();
+    conn->Start(endpoint.new_session(*conn));
   });
 }
 
-void Worker::QueueFlush(std::shared_ptr<ClientConnection> conn) { to_flush_.push_back(std::move(conn)); }
+base::Status Worker::Dial(const std::string& host, int port, const Endpoint& endpoint,
+                          std::chrono::milliseconds timeout) {
+  auto fd = io::StartConnect(host, port);
+  if (!fd.ok()) return fd.status();
+  loop_.Post([this, fd = *fd, host, &endpoint, timeout] {
+    auto conn = std::make_shared<Connection>(*this, fd, server_.NextClientId(), endpoint);
+    connections_.emplace(conn.get(), conn);
+    conn->StartOutbound(endpoint.new_session(*conn), host, timeout);
+  });
+  return base::Status::Ok();
+}
 
-void Worker::Forget(ClientConnection* conn) {
-  connections_.erase(conn);
+void Worker::QueueFlush(std::shared_ptr<Connection> conn) { to_flush_.push_back(std::move(conn)); }
+
+void Worker::Retire(std::shared_ptr<Connection> conn) {
+  connections_.erase(conn.get());
+  retired_.push_back(std::move(conn));
+}
+
+std::vector<std::shared_ptr<Connection>> Worker::Snapshot() const {
+  std::vector<std::shared_ptr<Connection>> conns;
+  conns.reserve(connections_.size());
+  for (const auto& [ptr, conn] : connections_) conns.push_back(conn);
+  return conns;
+}
+
+void Worker::EndTurn() {
+  FlushQueued();
+  retired_.clear();
 }
 
 void Worker::FlushQueued() {
   if (to_flush_.empty()) return;
   // Flushing can deliver no new messages, but posting to other workers must
   // see a stable list, so work on a swapped-out copy.
-  std::vector<std::shared_ptr<ClientConnection>> batch;
+  std::vector<std::shared_ptr<Connection>> batch;
   batch.swap(to_flush_);
-  std::vector<std::vector<std::shared_ptr<ClientConnection>>> remote;
+  std::vector<std::vector<std::shared_ptr<Connection>>> remote;
   for (auto& conn : batch) {
     Worker& owner = conn->owner();
     if (&owner == this) {
@@ -86,25 +112,20 @@ void Worker::FlushQueued() {
 }
 
 void Worker::Tick() {
-  auto now = std::chrono::steady_clock::now();
   if (index_ == 0) server_.router().Tick();
   // Lets go of results (and the closed connections they name) that a quiet
   // worker would otherwise keep until its next publish.
   router_thread_.cache.Refresh();
-  std::vector<std::shared_ptr<ClientConnection>> conns;
-  conns.reserve(connections_.size());
-  for (auto& [ptr, conn] : connections_) conns.push_back(conn);
-  for (auto& conn : conns) conn->Tick(now);
-  if (shutting_down_ && (connections_.empty() || now >= shutdown_deadline_)) loop_.Stop();
+  if (shutting_down_ && (connections_.empty() || std::chrono::steady_clock::now() >= shutdown_deadline_)) {
+    loop_.Stop();
+  }
 }
 
 void Worker::BeginShutdown(std::chrono::steady_clock::time_point deadline) {
   loop_.Post([this, deadline] {
     shutting_down_ = true;
     shutdown_deadline_ = deadline;
-    std::vector<std::shared_ptr<ClientConnection>> conns;
-    for (auto& [ptr, conn] : connections_) conns.push_back(conn);
-    for (auto& conn : conns) conn->CloseWhenFlushed();
+    for (auto& conn : Snapshot()) conn->CloseWhenFlushed();
     if (connections_.empty()) loop_.Stop();
   });
 }

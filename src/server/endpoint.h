@@ -1,0 +1,57 @@
+// One listening address and what speaks there: the list Server::Start binds
+// (client 4222, websocket 8080, and later mqtt, cluster, http), each with
+// its transport chain. Built from Options by endpoints.cc.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "io/tls.h"
+#include "server/options.h"
+
+namespace tern::server {
+
+class Connection;
+class Session;
+// Makes the protocol session for a new connection of an endpoint: the one
+// place a listener's protocol is decided (tests plug in toy sessions here).
+using SessionFactory = std::function<std::unique_ptr<Session>(Connection&)>;
+
+// When TLS starts on a connection of this endpoint.
+enum class TlsMode : uint8_t {
+  kNone,
+  kImplicit,       // before anything else (TLS-first NATS, wss://)
+  kAfterGreeting,  // the session greets in plain text, then upgrades (NATS "TLS after INFO")
+  kAuto,           // TLS-first if a ClientHello arrives within tls_fallback, else kAfterGreeting
+};
+
+struct Endpoint {
+  std::string name;  // "client", "websocket": for logs and monitoring
+  std::string host;
+  int port = 0;  // -1: a random free port; the bound port replaces it
+  SessionFactory new_session;
+
+  TlsMode tls_mode = TlsMode::kNone;
+  std::shared_ptr<io::TlsContext> tls;
+  bool tls_verify = false;  // client certificates required
+  std::chrono::milliseconds tls_timeout{2000};
+  std::chrono::milliseconds tls_fallback{50};
+
+  // Set for WebSocket endpoints.
+  std::optional<WebsocketOptions> websocket;
+
+  bool secure() const { return tls_mode != TlsMode::kNone; }
+  // How long every handshake on this endpoint may take together.
+  std::chrono::milliseconds handshake_timeout() const;
+};
+
+// The endpoints `options` asks for, with their TLS contexts loaded (a bad
+// certificate or key fails here, naming the file).
+base::Result<std::vector<Endpoint>> BuildEndpoints(const Options& options);
+
+}  // namespace tern::server

@@ -1,0 +1,68 @@
+#include <algorithm>
+
+#include "server/endpoint.h"
+#include "server/nats_client_session.h"
+
+namespace tern::server {
+
+namespace {
+
+io::TlsConfig ToTlsConfig(const TlsOptions& tls) {
+  io::TlsConfig config;
+  config.cert_file = tls.cert_file;
+  config.key_file = tls.key_file;
+  config.ca_file = tls.ca_file;
+  config.verify_peer = tls.verify || tls.verify_and_map;
+  config.min_version = tls.min_version;
+  return config;
+}
+
+base::Status AttachTls(const TlsOptions& tls, std::string_view option, Endpoint& endpoint) {
+  auto context = io::TlsContext::Create(ToTlsConfig(tls), io::TlsContext::Role::kServer);
+  if (!context.ok()) return base::Status(std::string(option) + ": " + context.message());
+  endpoint.tls = std::move(context).value();
+  endpoint.tls_verify = tls.verify || tls.verify_and_map;
+  endpoint.tls_timeout = tls.timeout;
+  endpoint.tls_fallback = tls.handshake_first_fallback;
+  return base::Status::Ok();
+}
+
+}  // namespace
+
+std::chrono::milliseconds Endpoint::handshake_timeout() const {
+  std::chrono::milliseconds timeout{0};
+  if (tls_mode != TlsMode::kNone) timeout += tls_timeout;
+  if (websocket) timeout += websocket->handshake_timeout;
+  return timeout;
+}
+
+base::Result<std::vector<Endpoint>> BuildEndpoints(const Options& options) {
+  std::vector<Endpoint> endpoints;
+  SessionFactory nats = [](Connection& conn) { return std::make_unique<NatsClientSession>(conn); };
+
+  Endpoint client;
+  client.name = "client";
+  client.host = options.addr;
+  // As in nats-server: 0 means the default port, -1 a random one.
+  client.port = options.port == 0 ? 4222 : options.port;
+  client.new_session = nats;
+  if (options.tls.enabled()) {
+    if (base::Status s = AttachTls(options.tls, "tls", client); !s.ok()) return s;
+    switch (options.tls.handshake_first) {
+      case TlsHandshakeFirst::kOff:
+        client.tls_mode = TlsMode::kAfterGreeting;
+        break;
+      case TlsHandshakeFirst::kOn:
+        client.tls_mode = TlsMode::kImplicit;
+        break;
+      case TlsHandshakeFirst::kAuto:
+        client.tls_mode = TlsMode::kAuto;
+        break;
+    }
+  }
+  endpoints.push_back(std::move(client));
+
+  return endpoints;
+}
+
+}  // namespace tern::server

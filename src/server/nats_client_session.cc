@@ -1,0 +1,309 @@
+#include "server/nats_client_session.h"
+
+#include "base/log.h"
+#include "core/subject.h"
+#include "proto/nats/encoder.h"
+#include "server/connection.h"
+#include "server/server.h"
+#include "server/worker.h"
+
+namespace tern::server {
+
+namespace {
+
+// The -ERR texts a client can provoke outside framing (framing errors come
+// from proto::nats::ErrorText). Spelled exactly as nats-server spells them,
+// because client libraries match on them.
+constexpr std::string_view kErrInvalidSubject = "Invalid Subject";
+constexpr std::string_view kErrInvalidPublishSubject = "Invalid Publish Subject";
+constexpr std::string_view kErrMaxSubscriptions = "maximum subscriptions exceeded";
+constexpr std::string_view kErrMaxConnections = "maximum connections exceeded";
+constexpr std::string_view kErrStaleConnection = "Stale Connection";
+constexpr std::string_view kErrNoRespondersNeedsHeaders = "no responders requires headers support";
+constexpr std::string_view kErrBadProtocol = "invalid client protocol";
+constexpr std::string_view kErrAuthorization = "Authorization Violation";
+constexpr std::string_view kErrAuthTimeout = "Authentication Timeout";
+
+// A status message carries "NATS/1.0 503\r\n\r\n" (16 bytes) as its header block.
+constexpr std::string_view kNoRespondersHeader = "NATS/1.0 503\r\n\r\n";
+
+// MSG line overhead beyond subject, sid, reply and sizes: "MSG " + 3 blanks
+// + two 20-digit sizes + CRLFs. A bound, not an exact count.
+constexpr size_t kMsgOverhead = 56;
+
+// Payloads from this size up are shared by reference between the
+// connections they go to instead of copied into each one's buffer.
+constexpr size_t kSharePayloadFrom = 32 * 1024;
+
+std::chrono::milliseconds Millis(const std::atomic<int64_t>& ms) {
+  return std::chrono::milliseconds(ms.load(std::memory_order_relaxed));
+}
+
+}  // namespace
+
+NatsClientSession::NatsClientSession(Connection& conn)
+    : conn_(conn), worker_(conn.owner()), server_(conn.owner().server()) {
+  RefreshLimits();
+  // Until CONNECT says otherwise a client has nats-server's defaults, which
+  // include headers off.
+  parser_.set_headers_allowed(false);
+}
+
+NatsClientSession::~NatsClientSession() = default;
+
+uint64_t NatsClientSession::sink_id() const { return conn_.id(); }
+
+void NatsClientSession::RefreshLimits() {
+  const LiveLimits& limits = server_.limits();
+  limits_seen_ = limits.generation.load(std::memory_order_acquire);
+  parser_.set_max_payload(limits.max_payload.load(std::memory_order_relaxed));
+  parser_.set_max_control_line(limits.max_control_line.load(std::memory_order_relaxed));
+}
+
+void NatsClientSession::Trace(std::string_view direction, std::string_view what) const {
+  log::Trace("{}:{} - cid:{} - {} [{}]", conn_.ip(), conn_.port(), conn_.id(), direction, what);
+}
+
+// ---- lifecycle ---------------------------------------------------------
+
+void NatsClientSession::OnOpen() {
+  opened_ = true;
+  auto now = io::Clock::now();
+  const LiveLimits& limits = server_.limits();
+
+  proto::nats::ServerInfo info = server_.InfoFor(conn_.endpoint());
+  info.client_id = conn_.id();
+  info.client_ip = conn_.ip();
+  Send(proto::nats::EncodeInfo(info));
+
+  int64_t current = server_.counters().current_connections.fetch_add(1, std::memory_order_relaxed) + 1;
+  server_.counters().total_connections.fetch_add(1, std::memory_order_relaxed);
+  if (current > limits.max_connections.load(std::memory_order_relaxed)) {
+    log::Error("{}:{} - cid:{} - {} ({})", conn_.ip(), conn_.port(), conn_.id(), kErrMaxConnections,
+               limits.max_connections.load(std::memory_order_relaxed));
+    FailAndClose(kErrMaxConnections, CloseReason::kMaxConnections);
+    return;
+  }
+  log::Debug("{}:{} - cid:{} - {} connection created", conn_.ip(), conn_.port(), conn_.id(),
+             conn_.endpoint().name == "client" ? "Client" : "Client (" + conn_.endpoint().name + ")");
+  connect_deadline_ = now + Millis(limits.auth_timeout_ms);
+  next_ping_ = now + Millis(limits.ping_interval_ms);
+  conn_.WakeAt(std::min(connect_deadline_, next_ping_));
+}
+
+void NatsClientSession::OnClose(CloseReason reason) {
+  for (auto& [sid, sub] : subs_) DropSubscription(sub);
+  subs_.clear();
+  if (!opened_) return;
+  server_.counters().current_connections.fetch_sub(1, std::memory_order_relaxed);
+  log::Debug("{}:{} - cid:{} - Client connection closed: {}", conn_.ip(), conn_.port(), conn_.id(),
+             CloseReasonText(reason));
+}
+
+void NatsClientSession::OnTimer(io::Clock::time_point now) {
+  const LiveLimits& limits = server_.limits();
+  if (connect_deadline_ != io::Clock::time_point{} && now >= connect_deadline_) {
+    // A socket that never sends CONNECT must not hold a slot for minutes.
+    log::Debug("{}:{} - cid:{} - {}", conn_.ip(), conn_.port(), conn_.id(), kErrAuthTimeout);
+    FailAndClose(kErrAuthTimeout, CloseReason::kAuthenticationTimeout);
+    return;
+  }
+  if (now >= next_ping_) {
+    next_ping_ = now + Millis(limits.ping_interval_ms);
+    if (pings_out_ + 1 > limits.max_pings_out.load(std::memory_order_relaxed)) {
+      server_.counters().stale_connections.fetch_add(1, std::memory_order_relaxed);
+      log::Debug("{}:{} - cid:{} - Stale Client Connection - Closing", conn_.ip(), conn_.port(), conn_.id());
+      FailAndClose(kErrStaleConnection, CloseReason::kStaleConnection);
+      return;
+    }
+    ++pings_out_;
+    Send(proto::nats::kPing);
+    if (log::Enabled(log::Level::kTrace)) Trace("->>", "PING");
+  }
+  io::Clock::time_point next = next_ping_;
+  if (connect_deadline_ != io::Clock::time_point{}) next = std::min(next, connect_deadline_);
+  conn_.WakeAt(next);
+}
+
+// ---- input -------------------------------------------------------------
+
+void NatsClientSession::OnInput(char* data, size_t size) {
+  if (server_.limits().generation.load(std::memory_order_relaxed) != limits_seen_) RefreshLimits();
+  proto::nats::FeedResult result = parser_.Feed(data, size, *this);
+  if (result.error == proto::nats::ParseError::kNone || conn_.closed()) return;
+  server_.counters().protocol_errors.fetch_add(1, std::memory_order_relaxed);
+  std::string_view rest(data + result.consumed, size - result.consumed);
+  log::Error("{}:{} - cid:{} - Client parser ERROR: {}: proto='{}'", conn_.ip(), conn_.port(), conn_.id(),
+             proto::nats::ErrorName(result.error), log::Excerpt(rest, 32));
+  // Some violations nats-server answers with -ERR, others with a bare close.
+  std::string_view text = proto::nats::ErrorText(result.error);
+  if (text.empty()) {
+    conn_.CloseAfterFlush(CloseReason::kProtocolError);
+  } else {
+    FailAndClose(text, CloseReason::kProtocolError);
+  }
+}
+
+bool NatsClientSession::ShouldContinue() { return !conn_.closed(); }
+
+void NatsClientSession::OnConnect(std::string_view json) {
+  if (log::Enabled(log::Level::kTrace)) Trace("<<-", std::string("CONNECT ").append(json));
+  std::string error;
+  proto::nats::ConnectOptions options;
+  if (!proto::nats::ParseConnect(json, &options, &error)) {
+    // nats-server hangs up without an -ERR on a CONNECT it cannot decode.
+    log::Debug("{}:{} - cid:{} - bad CONNECT: {}", conn_.ip(), conn_.port(), conn_.id(), error);
+    conn_.CloseAfterFlush(CloseReason::kProtocolError);
+    return;
+  }
+  if (options.protocol < 0 || options.protocol > 1) {
+    FailAndClose(kErrBadProtocol, CloseReason::kProtocolError);
+    return;
+  }
+  if (!options.account.empty() || options.new_account) {
+    // Dynamic accounts are gone from nats-server too; it refuses them this way.
+    FailAndClose(kErrAuthorization, CloseReason::kProtocolError);
+    return;
+  }
+  if (options.no_responders && !options.headers) {
+    FailAndClose(kErrNoRespondersNeedsHeaders, CloseReason::kProtocolError);
+    return;
+  }
+  connect_ = std::move(options);
+  connected_ = true;
+  connect_deadline_ = {};
+  wants_headers_.store(connect_.headers, std::memory_order_relaxed);
+  parser_.set_headers_allowed(connect_.headers);
+  if (connect_.verbose) Send(proto::nats::kOk);
+}
+
+void NatsClientSession::OnPub(const proto::nats::PubOp& op) {
+  if (log::Enabled(log::Level::kTrace)) {
+    Trace("<<-", fmt::format("{} {}{}{} {}", op.headers.empty() ? "PUB" : "HPUB", op.subject, op.reply.empty() ? "" : " ",
+                             op.reply, op.headers.size() + op.payload.size()));
+  }
+  // nats-server reports a bad subject in pedantic mode but still delivers
+  // the message; so do we, so that clients see the same thing from both.
+  if (connect_.pedantic && !core::IsValidLiteralSubject(op.subject)) SendErr(kErrInvalidPublishSubject);
+  // +OK before the publish: the publisher's own copy of the message (echo)
+  // must follow the acknowledgement, as from nats-server.
+  if (connect_.verbose) Send(proto::nats::kOk);
+  core::Message msg{op.subject, op.reply, op.headers, op.payload};
+  core::PublishResult result = server_.router().Publish(worker_.router_thread(), msg, this, connect_.echo);
+  if (result.delivered == 0 && !result.lingered && !op.reply.empty() && connect_.no_responders && connect_.headers) {
+    SendNoResponders(op.reply);
+  }
+}
+
+void NatsClientSession::OnSub(const proto::nats::SubOp& op) {
+  if (log::Enabled(log::Level::kTrace)) {
+    Trace("<<-", fmt::format("SUB {} {} {}", op.subject, op.queue, op.sid));
+  }
+  if (!core::IsValidSubject(op.subject) || (!op.queue.empty() && !core::IsValidQueueName(op.queue))) {
+    SendErr(kErrInvalidSubject);
+    return;
+  }
+  int max_subs = server_.limits().max_subscriptions.load(std::memory_order_relaxed);
+  if (max_subs > 0 && LiveSubscriptionCount() >= static_cast<size_t>(max_subs)) {
+    log::Error("{}:{} - cid:{} - {} ({})", conn_.ip(), conn_.port(), conn_.id(), kErrMaxSubscriptions, max_subs);
+    SendErr(kErrMaxSubscriptions);
+    return;
+  }
+  auto [it, inserted] = subs_.try_emplace(std::string(op.sid));
+  if (!inserted && !it->second->closed.load(std::memory_order_acquire)) {
+    // nats-server keeps the first subscription for a reused sid.
+    if (connect_.verbose) Send(proto::nats::kOk);
+    return;
+  }
+  auto sub = std::make_shared<core::Subscription>();
+  sub->sink = conn_.sink_ref();
+  sub->subject.assign(op.subject);
+  sub->queue.assign(op.queue);
+  sub->sid.assign(op.sid);
+  it->second = sub;
+  if (connect_.verbose) Send(proto::nats::kOk);
+  server_.router().Subscribe(worker_.router_thread(), sub);
+}
+
+void NatsClientSession::OnUnsub(const proto::nats::UnsubOp& op) {
+  if (log::Enabled(log::Level::kTrace)) {
+    Trace("<<-", op.max_msgs > 0 ? fmt::format("UNSUB {} {}", op.sid, op.max_msgs) : fmt::format("UNSUB {}", op.sid));
+  }
+  auto it = subs_.find(op.sid);
+  if (it != subs_.end()) {
+    core::SubscriptionPtr sub = it->second;
+    if (op.max_msgs > 0 && sub->delivered.load(std::memory_order_acquire) < static_cast<uint64_t>(op.max_msgs)) {
+      sub->max_msgs.store(static_cast<uint64_t>(op.max_msgs), std::memory_order_release);
+    } else {
+      DropSubscription(sub);
+      subs_.erase(it);
+    }
+  }
+  if (connect_.verbose) Send(proto::nats::kOk);
+}
+
+void NatsClientSession::OnPing() {
+  if (log::Enabled(log::Level::kTrace)) Trace("<<-", "PING");
+  Send(proto::nats::kPong);
+}
+
+void NatsClientSession::OnPong() {
+  if (log::Enabled(log::Level::kTrace)) Trace("<<-", "PONG");
+  pings_out_ = 0;
+}
+
+void NatsClientSession::DropSubscription(const core::SubscriptionPtr& sub) { server_.router().Unsubscribe(sub); }
+
+size_t NatsClientSession::LiveSubscriptionCount() {
+  std::erase_if(subs_, [](const auto& entry) { return entry.second->closed.load(std::memory_order_acquire); });
+  return subs_.size();
+}
+
+void NatsClientSession::SendNoResponders(std::string_view reply) {
+  // The 503 goes to this client's own subscription that matches the reply
+  // subject (its request inbox); without one there is nobody to tell.
+  const core::MatchResult& match = worker_.router_thread().cache.Lookup(reply);
+  for (const core::SubscriptionPtr& sub : match.plain) {
+    if (sub->sink.get() != static_cast<core::Sink*>(this)) continue;
+    conn_.Write(reply.size() + sub->sid.size() + kNoRespondersHeader.size() + kMsgOverhead,
+                [&](io::OutputBuffer& out) {
+                  proto::nats::AppendHmsg(out.bytes(), reply, sub->sid, {}, kNoRespondersHeader, {});
+                });
+    break;
+  }
+}
+
+// ---- output ------------------------------------------------------------
+
+bool NatsClientSession::Deliver(const core::Subscription& sub, const core::Message& msg) {
+  const bool headers = !msg.headers.empty() && wants_headers_.load(std::memory_order_relaxed);
+  // A client that did not ask for headers gets the payload alone, as from nats-server.
+  const size_t body = (headers ? msg.headers.size() : 0) + msg.payload.size();
+  const size_t size = msg.subject.size() + sub.sid.size() + msg.reply.size() + body + kMsgOverhead;
+  bool taken = conn_.Write(size, [&](io::OutputBuffer& out) {
+    if (headers) {
+      proto::nats::AppendHmsg(out.bytes(), msg.subject, sub.sid, msg.reply, msg.headers, msg.payload);
+    } else {
+      proto::nats::AppendMsg(out.bytes(), msg.subject, sub.sid, msg.reply, msg.payload);
+    }
+  });
+  if (taken && log::Enabled(log::Level::kTrace)) {
+    Trace("->>", headers ? fmt::format("HMSG {} {} {}", msg.subject, sub.sid, body)
+                         : fmt::format("MSG {} {} {}", msg.subject, sub.sid, body));
+  }
+  return taken;
+}
+
+void NatsClientSession::Send(std::string_view proto) { conn_.Send(proto); }
+
+void NatsClientSession::SendErr(std::string_view text) {
+  if (log::Enabled(log::Level::kTrace)) Trace("->>", std::string("-ERR ").append(text));
+  conn_.Write(text.size() + 10, [text](io::OutputBuffer& out) { proto::nats::AppendErr(out.bytes(), text); });
+}
+
+void NatsClientSession::FailAndClose(std::string_view text, CloseReason reason) {
+  SendErr(text);
+  conn_.CloseAfterFlush(reason);
+}
+
+}  // namespace tern::server

@@ -1,0 +1,88 @@
+// The NATS client protocol on a Connection: CONNECT options, PUB/HPUB,
+// SUB/UNSUB, PING/PONG, +OK/-ERR with nats-server's texts and close rules,
+// the auth timeout, server PINGs, and delivery of MSG/HMSG to this client.
+// Framing is proto::nats::ServerParser; matching and delivery are core's.
+//
+// Threading: everything runs on the connection's owner thread except
+// Deliver() (core::Sink), which any worker calls while publishing; it only
+// encodes into the connection's output through Connection::Write().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "base/string_hash.h"
+#include "core/sink.h"
+#include "core/subscription.h"
+#include "proto/nats/connect_info.h"
+#include "proto/nats/server_parser.h"
+#include "server/session.h"
+
+namespace tern::server {
+
+class Connection;
+class Server;
+class Worker;
+
+class NatsClientSession final : public Session, public core::Sink, public proto::nats::ServerOpHandler {
+ public:
+  explicit NatsClientSession(Connection& conn);
+  ~NatsClientSession() override;
+
+  // Session
+  void OnOpen() override;
+  void OnInput(char* data, size_t size) override;
+  void OnTimer(io::Clock::time_point now) override;
+  void OnClose(CloseReason reason) override;
+  void ReleaseIdleMemory() override { parser_.ShrinkIfIdle(); }
+  core::Sink* sink() override { return this; }
+
+  // core::Sink: any thread.
+  bool Deliver(const core::Subscription& sub, const core::Message& msg) override;
+  uint64_t sink_id() const override;
+
+ private:
+  // proto::nats::ServerOpHandler
+  void OnConnect(std::string_view json) override;
+  void OnPub(const proto::nats::PubOp& op) override;
+  void OnSub(const proto::nats::SubOp& op) override;
+  void OnUnsub(const proto::nats::UnsubOp& op) override;
+  void OnPing() override;
+  void OnPong() override;
+  bool ShouldContinue() override;
+
+  void Send(std::string_view proto);
+  void SendErr(std::string_view text);
+  // -ERR, then hang up: for errors after which nats-server closes.
+  void FailAndClose(std::string_view text, CloseReason reason);
+  void SendNoResponders(std::string_view reply);
+  void DropSubscription(const core::SubscriptionPtr& sub);
+  size_t LiveSubscriptionCount();
+  // Picks up limits changed by a reload (max_payload, max_control_line).
+  void RefreshLimits();
+  void Trace(std::string_view direction, std::string_view what) const;
+
+  Connection& conn_;
+  Worker& worker_;
+  Server& server_;
+
+  proto::nats::ServerParser parser_;
+  proto::nats::ConnectOptions connect_;  // nats-server defaults until CONNECT arrives
+  // connect_.headers, for Deliver() on other workers (connect_ is the owner's).
+  std::atomic<bool> wants_headers_{false};
+  bool opened_ = false;       // counted in current_connections
+  bool connected_ = false;    // CONNECT received
+  uint64_t limits_seen_ = 0;  // LiveLimits::generation at the last refresh
+
+  // Subscriptions by sid. Owner thread only; entries whose subscription was
+  // closed by auto-unsubscribe on another worker are swept lazily.
+  StringMap<core::SubscriptionPtr> subs_;
+
+  io::Clock::time_point connect_deadline_{};  // auth timeout; zero once CONNECT arrived
+  io::Clock::time_point next_ping_{};
+  int pings_out_ = 0;
+};
+
+}  // namespace tern::server

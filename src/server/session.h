@@ -1,0 +1,61 @@
+// The seam between a connection and the protocol spoken on it. A Connection
+// (server/connection.h) owns the socket, the transport chain (TLS,
+// WebSocket), buffering, flushing, limits and close; a Session turns the
+// plaintext into protocol actions: the NATS client protocol now
+// (nats_client_session.h), cluster routes and MQTT next. tests/server/
+// proves the seam with a toy session, as dragonfly's ok_main.cc does for
+// its facade.
+//
+// Every call below runs on the connection's owning worker thread.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "io/event_loop.h"
+
+namespace tern::core {
+class Sink;
+}
+
+namespace tern::server {
+
+enum class CloseReason {
+  kClientClosed,
+  kReadError,
+  kWriteError,
+  kProtocolError,
+  kSlowConsumerPendingBytes,
+  kSlowConsumerWriteDeadline,
+  kStaleConnection,
+  kMaxConnections,
+  kAuthenticationTimeout,
+  kTlsHandshakeError,
+  kWebsocketHandshakeError,
+  kConnectFailed,
+  kServerShutdown,
+};
+std::string_view CloseReasonText(CloseReason reason);
+
+class Session {
+ public:
+  virtual ~Session() = default;
+
+  // The transport is ready (every handshake below has finished): greet the
+  // peer, arm timers.
+  virtual void OnOpen() = 0;
+  // Plaintext from the peer. Writable and valid only during the call: the
+  // session parses in place and keeps only what it must (split leftovers).
+  virtual void OnInput(char* data, size_t size) = 0;
+  // The connection's timer fired at or after a time the session asked for
+  // with Connection::WakeAt(); ask again for the next one.
+  virtual void OnTimer(io::Clock::time_point now) { (void)now; }
+  // The connection has closed: drop interest. Output is no longer possible.
+  virtual void OnClose(CloseReason reason) = 0;
+  // The connection has been quiet for a while: give back buffers.
+  virtual void ReleaseIdleMemory() {}
+  // The sink that this session's subscriptions deliver to, or nullptr.
+  virtual core::Sink* sink() { return nullptr; }
+};
+
+}  // namespace tern::server
