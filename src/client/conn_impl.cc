@@ -27,7 +27,7 @@ Status ConnImpl::Start() {
   // connection TLS, discovered ones included.
   const TlsOptions& tls = options_.tls;
   secure_ = tls.required || !tls.ca_file.empty() || !tls.cert_file.empty() || tls.handshake_first;
-  for (const ServerUrl& url : servers_) secure_ = secure_ || url.scheme == "tls";
+  for (const ServerUrl& url : servers_) secure_ = secure_ || url.scheme == "tls" || url.scheme == "wss";
   if (secure_ || !tls.key_file.empty()) {
     // Now, so that a CA or certificate file that cannot be read fails Connect().
     Result<std::unique_ptr<TlsContext>> ctx = TlsContext::Create(tls);

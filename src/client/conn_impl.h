@@ -109,6 +109,11 @@ class ConnImpl : public std::enable_shared_from_this<ConnImpl>, private proto::n
   // transport Close() interrupts. `where` prefixes errors.
   Status UpgradeToTls(const ServerUrl& url, std::shared_ptr<Transport>* t, Clock::time_point deadline,
                       const std::string& where);
+  // The same for the WebSocket upgrade (ws://, wss:// over TLS).
+  Status UpgradeToWebSocket(const ServerUrl& url, std::shared_ptr<Transport>* t, Clock::time_point deadline,
+                            const std::string& where);
+  // Makes t the transport Close() interrupts; false once closed.
+  bool SetDialing(const std::shared_ptr<Transport>& t);
   void InstallLocked(std::shared_ptr<Transport> transport, const ServerUrl& url, const ServerInfo& info);
   void IoLoop();
   void HandleDisconnect(const Status& why);

@@ -7,6 +7,7 @@
 
 #include "conn_impl.h"
 #include "wire.h"
+#include "ws_transport.h"
 
 namespace tern::internal {
 namespace {
@@ -56,11 +57,7 @@ Status ConnImpl::ConnectTo(const ServerUrl& url, std::shared_ptr<Transport>* out
       DialTcp(url.host, url.port, options_.connect_timeout, options_.write_timeout);
   if (!dialed.ok()) return Status(dialed.code(), where + dialed.status().message());
   std::shared_ptr<Transport> t = std::move(dialed.value());
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (state_ == ConnState::kClosed) return Status(Code::kClosed, "connection closed");
-    dialing_ = t;
-  }
+  if (!SetDialing(t)) return Status(Code::kClosed, "connection closed");
   struct ClearDialing {
     ConnImpl* self;
     ~ClearDialing() {
@@ -71,9 +68,15 @@ Status ConnImpl::ConnectTo(const ServerUrl& url, std::shared_ptr<Transport>* out
 
   auto deadline = std::chrono::steady_clock::now() + options_.connect_timeout;
   bool tls = false;
-  if (options_.tls.handshake_first) {
+  // WebSocket: TLS (wss://, or a secure connection) under the upgrade, and
+  // INFO comes inside it; there is no TLS after INFO for it.
+  const bool websocket = url.websocket();
+  if (options_.tls.handshake_first || (websocket && secure_)) {
     if (Status s = UpgradeToTls(url, &t, deadline, where); !s.ok()) return s;
     tls = true;
+  }
+  if (websocket) {
+    if (Status s = UpgradeToWebSocket(url, &t, deadline, where); !s.ok()) return s;
   }
   parser_.Reset();
   HandshakeHandler h(t.get());
@@ -103,10 +106,10 @@ Status ConnImpl::ConnectTo(const ServerUrl& url, std::shared_ptr<Transport>* out
         if (!ParseInfo(h.info_json, info)) return Status(Code::kProtocolError, where + "bad INFO");
         // nats-server with TLS on: plaintext INFO, then the TLS handshake,
         // then CONNECT over TLS.
-        if (!tls && secure_ && !info->tls_required && !info->tls_available) {
+        if (!tls && !websocket && secure_ && !info->tls_required && !info->tls_available) {
           return Status(Code::kConnectFailed, where + "the server does not offer TLS, which this connection requires");
         }
-        if (!tls && (secure_ || info->tls_required)) {
+        if (!tls && !websocket && (secure_ || info->tls_required)) {
           if (pos != static_cast<size_t>(n)) {
             return Status(Code::kProtocolError, where + "bytes after INFO where the TLS handshake should start");
           }
@@ -154,10 +157,22 @@ Status ConnImpl::UpgradeToTls(const ServerUrl& url, std::shared_ptr<Transport>* 
       tls_ctx_->Handshake(*t, url.tls_name.empty() ? url.host : url.tls_name, deadline);
   if (!upgraded.ok()) return Status(upgraded.code(), where + upgraded.status().message());
   *t = std::move(upgraded.value());
+  return SetDialing(*t) ? Status::Ok() : Status(Code::kClosed, "connection closed");
+}
+
+Status ConnImpl::UpgradeToWebSocket(const ServerUrl& url, std::shared_ptr<Transport>* t, Clock::time_point deadline,
+                                    const std::string& where) {
+  Result<std::shared_ptr<Transport>> upgraded = StartWebSocket(*t, url, deadline);
+  if (!upgraded.ok()) return Status(upgraded.code(), where + upgraded.status().message());
+  *t = std::move(upgraded.value());
+  return SetDialing(*t) ? Status::Ok() : Status(Code::kClosed, "connection closed");
+}
+
+bool ConnImpl::SetDialing(const std::shared_ptr<Transport>& t) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (state_ == ConnState::kClosed) return Status(Code::kClosed, "connection closed");
-  dialing_ = *t;
-  return Status::Ok();
+  if (state_ == ConnState::kClosed) return false;
+  dialing_ = t;
+  return true;
 }
 
 void ConnImpl::InstallLocked(std::shared_ptr<Transport> transport, const ServerUrl& url, const ServerInfo& info) {

@@ -248,10 +248,14 @@ Status TlsTransport::Handshake(const std::string& name, Clock::time_point deadli
       }
       return Status(Code::kConnectFailed, why);
     }
-    if (first_read && std::string_view(cipher_in_.data(), static_cast<size_t>(n)).starts_with("INFO")) {
+    const std::string_view first(cipher_in_.data(), static_cast<size_t>(n));
+    if (first_read && first.starts_with("INFO")) {
       return Status(Code::kConnectFailed,
                     "the server sent its INFO in plaintext: it expects TLS after INFO, not first "
                     "(turn off tls.handshake_first)");
+    }
+    if (first_read && first.starts_with("HTTP/")) {
+      return Status(Code::kConnectFailed, "the server answered in plaintext HTTP: this port does not speak TLS");
     }
     first_read = false;
     std::lock_guard<std::mutex> lock(ssl_mu_);

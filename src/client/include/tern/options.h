@@ -68,7 +68,7 @@ struct Event {
   std::string server;   // the server URL involved, when there is one
 };
 
-// TLS, as nats.go does it. It is used when a server URL is tls://, when
+// TLS, as nats.go does it. It is used when a server URL is tls:// or wss://, when
 // `required`, ca_file, cert_file or handshake_first is set (for every server
 // of the connection, discovered ones too), and whenever a server's INFO says
 // tls_required: nats-server with TLS on sends INFO in plaintext, then expects
@@ -98,10 +98,11 @@ struct TlsOptions {
 
 struct Options {
   // Tried in order on connect; on reconnect also every URL the servers
-  // advertise. "nats://host:port", "tls://host:port", "tcp://host:port" or
-  // "host:port"; "nats://user:pass@host:port" and "nats://token@host:port"
-  // carry credentials. ws:// and wss:// are recognised and rejected with
-  // kNotSupported for now.
+  // advertise. "nats://host:port", "tls://host:port", "tcp://host:port",
+  // "host:port", and the WebSocket listener's "ws://host:port[/path]" and
+  // "wss://host:port[/path]" (TLS, then the upgrade; ports 80 and 443 by
+  // default). "nats://user:pass@host:port" and "nats://token@host:port"
+  // carry credentials.
   std::vector<std::string> servers = {"nats://127.0.0.1:4222"};
   std::string name;  // shown by the server's monitoring
   std::string user;
