@@ -25,7 +25,7 @@ int ExitCodeFor(Code code) {
     case Code::kAuthFailed:
     case Code::kDisconnected:
     case Code::kClosed:
-    case Code::kNotSupported:  // tls:// or ws:// URLs: nothing we can connect to
+    case Code::kNotSupported:  // nothing here we can connect to
       return kExitConnect;
     case Code::kBufferFull:
     case Code::kServerError:

@@ -119,9 +119,11 @@ int main(int argc, char** argv) {
   GlobalOptions g;
   std::string connect_timeout = "2s";
   // The environment is read after parsing: two variables, TERN_SERVER first.
-  OneValueEach(app.add_option("-s,--server", g.servers,
-                              "Server URLs, comma-separated (nats://host:port, tls://host:port, host:port, "
-                              "nats://user:pass@host:port); env TERN_SERVER or NATS_URL"))
+  OneValueEach(
+      app.add_option(
+          "-s,--server", g.servers,
+          "Server URLs, comma-separated (nats://host:port, tls://host:port, ws://host:port, wss://..., host:port, "
+          "nats://user:pass@host:port); env TERN_SERVER or NATS_URL"))
       ->delimiter(',')
       ->default_str(std::string(kDefaultServer));
   app.add_option("--user", g.user, "User name")->envname("TERN_USER");

@@ -683,6 +683,89 @@ class TlsTest(CliTestCase):
         self.assertIn(b"missing.pem", r.stderr)
 
 
+class WebSocketTest(CliTestCase):
+    """ws:// and wss:// against the server's websocket listener: nats-server's
+    from a config file, tern-server's from --websocket.port (skipped until its
+    --help lists it)."""
+
+    @classmethod
+    def setUpClass(cls):
+        help_text = subprocess.run([SERVER, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   timeout=10).stdout
+        if FLAVOR == "tern" and b"--websocket.port" not in help_text:
+            raise unittest.SkipTest("%s has no --websocket.port yet" % SERVER)
+        cls.dir = tempfile.mkdtemp(prefix="tern-cli-ws-")
+        cls.certs = make_certs(cls.dir)
+        cls.servers = []
+        try:
+            cls.ws_port, cls.ws = cls.start_ws(tls=False)
+            cls.wss_port, cls.wss = cls.start_ws(tls=True)
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def start_ws(cls, tls):
+        port = free_port()
+        c = cls.certs
+        if FLAVOR == "tern":
+            args = ["--websocket.port", str(port)]
+            if tls:
+                args += ["--websocket.tls.cert_file", c["server.pem"], "--websocket.tls.key_file", c["server.key"]]
+        else:
+            conf = os.path.join(cls.dir, "ws%d.conf" % port)
+            with open(conf, "w") as f:
+                inner = ('tls { cert_file: "%s", key_file: "%s" }' % (c["server.pem"], c["server.key"])
+                         if tls else "no_tls: true")
+                f.write("websocket { port: %d, %s }\n" % (port, inner))
+            args = ["-c", conf]
+        server = ServerProcess(SERVER, args)
+        server.start()
+        cls.servers.append(server)
+        deadline = time.monotonic() + 10
+        while not port_open(port):
+            if time.monotonic() > deadline:
+                raise RuntimeError("websocket listener did not open; log:\n" + server.log_tail())
+            time.sleep(0.05)
+        return port, server
+
+    @classmethod
+    def tearDownClass(cls):
+        for server in cls.servers:
+            server.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_status_shows_websocket(self):
+        r = self.tern("-s", "ws://127.0.0.1:%d" % self.ws_port, "status", server=False)
+        self.assertExit(r, OK)
+        self.assertIn("transport:      WebSocket\n", r.stdout.decode())
+        r = self.tern("-s", "wss://localhost:%d" % self.wss_port, "--tlsca", self.certs["ca.pem"], "status", "--json",
+                      server=False)
+        self.assertExit(r, OK)
+        info = json.loads(r.stdout)
+        self.assertTrue(info["websocket"])
+        self.assertTrue(info["tls"])
+        r = self.tern("-s", "wss://localhost:%d" % self.wss_port, "--tlsca", self.certs["ca.pem"], "status",
+                      server=False)
+        self.assertRegex(r.stdout.decode(), r"transport:\s+WebSocket over TLS \(TLSv1\.[23], \S+\)")
+
+    def test_pub_sub_over_websocket(self):
+        subj = subject()
+        ws_url = "ws://127.0.0.1:%d" % self.ws_port
+        tcp_url = "nats://127.0.0.1:%d" % self.ws.port
+        sub = Background([TERN, "-s", ws_url, "sub", subj, "--count", "2", "--timeout", "10s", "--raw"], "Subscribed")
+        self.background.append(sub)
+        self.assertExit(self.tern("-s", ws_url, "pub", subj, "over ws", server=False), OK)
+        self.assertExit(self.tern("-s", tcp_url, "pub", subj, "over tcp", server=False), OK)
+        out, _ = self.assertFinished(sub, OK)
+        self.assertEqual(out, "over ws\nover tcp\n")
+
+    def test_websocket_url_to_the_client_port(self):
+        r = self.tern("-s", "ws://127.0.0.1:%d" % self.ws.port, "status", server=False)
+        self.assertExit(r, CONNECT)
+        self.assertIn(b"not a websocket one", r.stderr)
+
+
 class UsageTest(CliTestCase):
     def test_help_on_every_command(self):
         for cmd in [None] + COMMANDS:
