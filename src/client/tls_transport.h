@@ -1,5 +1,5 @@
-// TLS for the client, as a layer over another Transport (TCP; WebSocket
-// will sit above or below it).
+// TLS for the client, as a layer over another Transport: over TCP for
+// tls:// (and nats:// servers that require TLS), under WebSocket for wss://.
 //
 // OpenSSL runs on memory BIOs: the SSL object never touches the socket, so
 // encrypting and decrypting happen under a short lock and the blocking socket

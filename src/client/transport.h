@@ -1,5 +1,6 @@
-// The byte pipe under a connection: TCP (tcp_transport.cc), and TLS layered
-// on it (tls_transport.cc); WebSocket will be one more layer.
+// The byte pipe under a connection: TCP (tcp_transport.cc), with TLS
+// (tls_transport.cc) and WebSocket (ws_transport.cc) as layers over it:
+// tls:// is TLS over TCP, ws:// WebSocket over TCP, wss:// WebSocket over TLS.
 //
 // The read side is used in two ways: Read() during the handshake, and after it
 // TryRead() + WaitReadable() by whichever thread holds the connection's read
