@@ -19,7 +19,7 @@ bool Run(const std::string& command, std::string* error) {
 }
 
 bool MakeCa(const std::string& dir, const std::string& name, std::string* error) {
-  return Run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=" + name + " -keyout " + dir + "/" + name +
+  return Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=" + name + " -keyout " + dir + "/" + name +
                  ".key -out " + dir + "/" + name + ".pem",
              error);
 }
@@ -32,7 +32,7 @@ bool MakeSigned(const std::string& dir, const std::string& name, const std::stri
     if (!san.empty()) out << "subjectAltName=" << san << "\n";
     out << "basicConstraints=CA:FALSE\n";
   }
-  return Run("openssl req -newkey rsa:2048 -nodes -subj " + subject + " -keyout " + dir + "/" + name + ".key -out " +
+  return Run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj " + subject + " -keyout " + dir + "/" + name + ".key -out " +
                  dir + "/" + name + ".csr",
              error) &&
          Run("openssl x509 -req -days 2 -in " + dir + "/" + name + ".csr -CA " + dir + "/" + ca + ".pem -CAkey " +
