@@ -41,10 +41,18 @@ void ApplyTree(const Node& root, Builder* b);
 // `target`; how the options' own lists are read, open for tests of tables.
 void ReadStructList(const Spec& s, const Node& list, void* target, Builder* b);
 
+enum class FileFormat { kYaml, kNatsConf };
+// By extension (.conf / .yaml, .yml), else by content: `key = value`,
+// `key {`, a line ending in `{`, `//` comments or `include` are nats-server's.
+FileFormat DetectFormat(std::string_view path, std::string_view text);
+
 // The file layer. `path_origin` says where the path came from ("-c").
 void ReadConfigFile(const std::string& path, std::string_view path_origin, const Env& env, Builder* b);
 // yaml_layer.cc: YAML text -> tree; false (and an error) on a syntax error.
 bool ParseYaml(const std::string& path, const std::string& text, Node* root, std::vector<std::string>* errors);
+// nats_map.cc: a parsed nats-server file -> options, warning or refusing
+// what tern does not support.
+void ApplyNatsTree(const Node& root, Builder* b);
 
 void ReadEnv(const Env& env, Builder* b);
 

@@ -1,7 +1,9 @@
 // Fills Options from four layers: defaults < config file < TERN_*
 // environment < command-line flags. Every option has one name used in all
 // three forms (`websocket.tls.cert_file` = `websocket: {tls: {cert_file: ..}}`
-// = TERN_WEBSOCKET_TLS_CERT_FILE = --websocket.tls.cert_file).
+// = TERN_WEBSOCKET_TLS_CERT_FILE = --websocket.tls.cert_file). The file is
+// YAML, or a nats-server configuration file read with nats-server's names
+// and units (nats_conf.h), so tern can start from an existing nats setup.
 //
 // Loading goes parse (every layer, collecting every error), then check
 // (cross-option rules), and never half-applies: a result with errors must
@@ -30,7 +32,7 @@ struct ConfigChange {
 struct ConfigResult {
   Options options;
   std::vector<std::string> errors;    // non-empty: do not start / do not apply
-  std::vector<std::string> warnings;  // worth logging, not fatal (unknown TERN_* vars)
+  std::vector<std::string> warnings;  // worth logging, not fatal (unknown TERN_* vars, ignored nats options)
   bool help = false;                  // -h/--help: print HelpText() and exit
   bool version = false;               // -v/--version
   // Reload only. `options` already holds the reloaded values and keeps the
@@ -40,6 +42,7 @@ struct ConfigResult {
 };
 
 // argv[0] is the program name. With -h or -v only the flags are parsed.
+// `env` supplies TERN_* variables and the $VARs of a nats-server file.
 ConfigResult LoadConfig(int argc, const char* const* argv, const std::map<std::string, std::string>& env);
 // Same, reading the process environment.
 ConfigResult LoadConfig(int argc, const char* const* argv);

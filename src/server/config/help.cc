@@ -73,6 +73,8 @@ std::string HelpText() {
       "Durations: 250ms, 3s, 2m, 1h. Sizes: 1024, 64KB or 64KiB (x1024), 64K (x1000).\n"
       "Booleans: true/false, yes/no, on/off, 1/0; a boolean flag alone means true.\n"
       "Lists: a YAML list in the file, comma separated in a flag or variable.\n"
+      "-c also reads a nats-server configuration file (.conf, or by its syntax)\n"
+      "with nats-server's names and units; see docs/config.md.\n"
       "\n"
       "Options:\n";
   const Options defaults;

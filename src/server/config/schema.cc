@@ -73,7 +73,7 @@ const CompactForm kLingerCompact = {
 std::vector<Spec> BuildSchema() {
   std::vector<Spec> s = {
       {.name = "config", .kind = Kind::kString, .path = {HopTo<&Options::config_file>},
-       .help = "YAML config file to read (the file layer).",
+       .help = "Config file to read: YAML, or a nats-server configuration file (.conf).",
        .flags = "c", .metavar = "file", .default_note = "none", .in_file = false},
       {.name = "name", .kind = Kind::kString, .path = {HopTo<&Options::server_name>},
        .help = "Server name shown to clients and peers.",
