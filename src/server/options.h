@@ -55,9 +55,7 @@ struct TlsOptions {
 // The native protocol over WebSocket (nats-server's `websocket {}` block).
 struct WebsocketOptions {
   std::string host;  // empty: the client listener's addr
-  // 0 = off, -1 = a random free port. Off until the config layer can name
-  // it (websocket.port); then the default becomes 8080.
-  int port = 0;
+  int port = 8080;  // 0 = off, -1 = a random free port
   // nats-server refuses a websocket listener without TLS unless no_tls is
   // set; tern serves plain ws:// when there is no tls block, and no_tls
   // forces plain even with one.

@@ -23,7 +23,9 @@ class TernFlavor : public ServerFlavor {
 
   std::vector<std::string> BuildArgs(const std::string& host, int port, const ServerLimits& l,
                                      const std::string&) const override {
-    std::vector<std::string> a = {"-a", host, "-p", std::to_string(port)};
+    // The WebSocket listener is on (8080) by default; tests that run side by
+    // side must not all take that port.
+    std::vector<std::string> a = {"-a", host, "-p", std::to_string(port), "--websocket.port", "0"};
     auto flag = [&a](const char* name, const std::string& value) {
       a.push_back(std::string("--") + name);
       a.push_back(value);

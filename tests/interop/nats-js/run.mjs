@@ -63,12 +63,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Starts `binary` on a free port; retries on a new port if it dies at start-up
 // (someone took the port in between). Returns { proc, port, logPath, exited }.
-async function startServer(name, binary, logDir) {
+async function startServer(name, binary, logDir, extraArgs = []) {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const logPath = path.join(logDir, `${name}-${attempt}.log`);
     const log = createWriteStream(logPath);
-    const proc = spawn(binary, ["-a", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(binary, ["-a", "127.0.0.1", "-p", String(port), ...extraArgs], { stdio: ["ignore", "pipe", "pipe"] });
     proc.stdout.pipe(log);
     proc.stderr.pipe(log);
     const state = { proc, port, logPath, exitCode: null, signal: null, exited: false };
@@ -132,7 +132,8 @@ function runScenario(name, url) {
 
 const args = parseArgs(process.argv.slice(2));
 const targets = [
-  { name: "tern-server", binary: args.tern, expectedCode: 0, key: "tern" },
+  // tern's WebSocket listener is on (8080) by default: keep parallel runs off it.
+  { name: "tern-server", binary: args.tern, expectedCode: 0, key: "tern", args: ["--websocket.port", "0"] },
   { name: "nats-server", binary: args.nats || which("nats-server") || "/usr/bin/nats-server", expectedCode: 1, key: "nats" },
 ].filter((t) => !args.only || t.key === args.only);
 
@@ -147,7 +148,7 @@ for (const t of targets) {
   console.log(`# ${t.name}: ${t.binary}`);
   let state;
   try {
-    state = await startServer(t.name, t.binary, logDir);
+    state = await startServer(t.name, t.binary, logDir, t.args || []);
   } catch (err) {
     console.log(`not ok - ${t.name} start: ${err.message}`);
     allOk = false;
