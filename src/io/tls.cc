@@ -103,7 +103,7 @@ class TlsStage final : public Stage {
     return base::Status::Ok();
   }
 
-  void Closing(std::string& out) override {
+  void Closing(const CloseNote&, std::string& out) override {
     if (!open_) return;
     OutputTo target(*this, out);
     SSL_shutdown(ssl_);  // queues close_notify; the peer's reply is not awaited

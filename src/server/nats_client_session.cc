@@ -135,12 +135,15 @@ void NatsClientSession::OnInput(char* data, size_t size) {
   std::string_view rest(data + result.consumed, size - result.consumed);
   log::Error("{}:{} - cid:{} - Client parser ERROR: {}: proto='{}'", conn_.ip(), conn_.port(), conn_.id(),
              proto::nats::ErrorName(result.error), log::Excerpt(rest, 32));
+  CloseReason reason = result.error == proto::nats::ParseError::kPayloadTooLarge      ? CloseReason::kMaxPayloadExceeded
+                       : result.error == proto::nats::ParseError::kControlLineTooLong ? CloseReason::kMaxControlLineExceeded
+                                                                                       : CloseReason::kProtocolError;
   // Some violations nats-server answers with -ERR, others with a bare close.
   std::string_view text = proto::nats::ErrorText(result.error);
   if (text.empty()) {
-    conn_.CloseAfterFlush(CloseReason::kProtocolError);
+    conn_.CloseAfterFlush(reason);
   } else {
-    FailAndClose(text, CloseReason::kProtocolError);
+    FailAndClose(text, reason);
   }
 }
 
