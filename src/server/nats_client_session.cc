@@ -31,10 +31,6 @@ constexpr std::string_view kNoRespondersHeader = "NATS/1.0 503\r\n\r\n";
 // + two 20-digit sizes + CRLFs. A bound, not an exact count.
 constexpr size_t kMsgOverhead = 56;
 
-// Payloads from this size up are shared by reference between the
-// connections they go to instead of copied into each one's buffer.
-constexpr size_t kSharePayloadFrom = 32 * 1024;
-
 std::chrono::milliseconds Millis(const std::atomic<int64_t>& ms) {
   return std::chrono::milliseconds(ms.load(std::memory_order_relaxed));
 }
