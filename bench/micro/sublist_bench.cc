@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/subject.h"
 #include "core/sublist.h"
+#include "proto/subject.h"
 
 namespace tern::core {
 namespace {
@@ -241,13 +241,13 @@ BENCHMARK(BM_MatchCacheHitUnderChurn)
 // IsValidSubject on every SUB.
 void BM_IsValidLiteralSubject(benchmark::State& state) {
   std::string subject = "synadia.nats.jetstream.nkeys.jwt";
-  for (auto _ : state) benchmark::DoNotOptimize(IsValidLiteralSubject(subject));
+  for (auto _ : state) benchmark::DoNotOptimize(proto::IsValidLiteralSubject(subject));
 }
 BENCHMARK(BM_IsValidLiteralSubject);
 
 void BM_IsValidSubject(benchmark::State& state) {
   std::string subject = "synadia.nats.*.nkeys.>";
-  for (auto _ : state) benchmark::DoNotOptimize(IsValidSubject(subject));
+  for (auto _ : state) benchmark::DoNotOptimize(proto::IsValidSubject(subject));
 }
 BENCHMARK(BM_IsValidSubject);
 

@@ -1,8 +1,10 @@
 #include "core/linger.h"
 
-#include "core/subject.h"
+#include "proto/subject.h"
 
 namespace tern::core {
+
+using proto::SubjectMatches;
 
 LingerStore::LingerStore(std::vector<LingerRuleConfig> rules) {
   for (auto& config : rules) rules_.push_back(Rule{std::move(config), {}, 0});

@@ -23,33 +23,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/rw_lock.h"
 #include "core/subscription.h"
 
 namespace tern::core {
 
 namespace sublist_internal {
 struct Level;  // defined in sublist.cc
-
-// A reader-writer lock that lets a waiting writer in ahead of new readers.
-// std::shared_mutex (glibc's default rwlock) lets a steady stream of readers
-// starve a writer: with 4 threads matching, one Insert was measured waiting
-// 170 ms. Opaque storage keeps <pthread.h> out of this header.
-class RwLock {
- public:
-  RwLock();
-  ~RwLock();
-  RwLock(const RwLock&) = delete;
-  RwLock& operator=(const RwLock&) = delete;
-  void lock();
-  void unlock();
-  void lock_shared();
-  void unlock_shared();
-
-  static constexpr size_t kStorageSize = 64;
-
- private:
-  alignas(8) unsigned char storage_[kStorageSize];
-};
 }  // namespace sublist_internal
 
 struct QueueGroupMatch {
@@ -94,7 +74,7 @@ class Sublist {
   size_t node_count() const;
 
  private:
-  mutable sublist_internal::RwLock mu_;
+  mutable base::RwLock mu_;
   std::unique_ptr<sublist_internal::Level> root_;
   size_t count_ = 0;
   std::atomic<uint64_t> generation_{0};

@@ -10,10 +10,14 @@
 #include <thread>
 #include <vector>
 
-#include "core/subject.h"
+#include "proto/subject.h"
 
 namespace tern::core {
 namespace {
+
+using proto::IsValidLiteralSubject;
+using proto::IsValidSubject;
+using proto::SubjectMatches;
 
 SubscriptionPtr MakeSub(std::string subject, std::string queue = "", std::string sid = "") {
   auto sub = std::make_shared<Subscription>();

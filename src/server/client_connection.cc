@@ -7,7 +7,7 @@
 #include <cerrno>
 
 #include "base/log.h"
-#include "core/subject.h"
+#include "proto/subject.h"
 #include "io/socket.h"
 #include "proto/nats/encoder.h"
 #include "server/server.h"
@@ -182,7 +182,7 @@ void ClientConnection::OnConnect(std::string_view json) {
 void ClientConnection::OnPub(const proto::nats::PubOp& op) {
   // nats-server reports a bad subject in pedantic mode but still delivers
   // the message; so do we, so that clients see the same thing from both.
-  if (connect_.pedantic && !core::IsValidLiteralSubject(op.subject)) SendErr(kErrInvalidPublishSubject);
+  if (connect_.pedantic && !proto::IsValidLiteralSubject(op.subject)) SendErr(kErrInvalidPublishSubject);
   // +OK before the publish: the publisher's own copy of the message (echo)
   // must follow the acknowledgement, as from nats-server.
   if (connect_.verbose) SendProto(proto::nats::kOk);
@@ -194,7 +194,7 @@ void ClientConnection::OnPub(const proto::nats::PubOp& op) {
 }
 
 void ClientConnection::OnSub(const proto::nats::SubOp& op) {
-  if (!core::IsValidSubject(op.subject) || (!op.queue.empty() && !core::IsValidQueueName(op.queue))) {
+  if (!proto::IsValidSubject(op.subject) || (!op.queue.empty() && !proto::IsValidQueueName(op.queue))) {
     SendErr(kErrInvalidSubject);
     return;
   }

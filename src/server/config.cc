@@ -21,7 +21,7 @@
 #include <variant>
 
 #include "base/units.h"
-#include "core/subject.h"
+#include "proto/subject.h"
 
 extern char** environ;  // POSIX; not declared by every libc header set
 
@@ -201,7 +201,7 @@ std::vector<std::string> AllSpellings(std::string_view prefix, bool file) {
 // ---- values ---------------------------------------------------------------
 
 std::string CheckRule(const LingerRule& rule) {
-  if (!core::IsValidSubject(rule.subject)) return fmt::format("'{}' is not a valid subject", rule.subject);
+  if (!proto::IsValidSubject(rule.subject)) return fmt::format("'{}' is not a valid subject", rule.subject);
   if (rule.hold.count() <= 0) return fmt::format("{}: hold time must be at least 1ms", rule.subject);
   if (rule.max_bytes == 0) return fmt::format("{}: max_bytes must be at least 1 byte", rule.subject);
   return {};
