@@ -32,8 +32,13 @@ bool LingerStore::Hold(const Message& msg, Clock::time_point now) {
   for (Rule& rule : rules_) {
     // First matching rule wins, so overlapping patterns do not hold copies twice.
     if (!SubjectMatches(rule.config.subject, msg.subject)) continue;
-    HeldMessage held{std::string(msg.subject), std::string(msg.reply), std::string(msg.headers),
-                     std::string(msg.payload), now + rule.config.hold};
+    HeldMessage held{std::string(msg.subject),
+                     std::string(msg.reply),
+                     std::string(msg.headers),
+                     std::string(msg.payload),
+                     msg.qos,
+                     msg.retain,
+                     now + rule.config.hold};
     size_t size = held.bytes();
     if (size > rule.config.max_bytes) {
       ++stats_.dropped_for_space;

@@ -30,8 +30,10 @@ struct LingerRuleConfig {
 
 struct HeldMessage {
   std::string subject, reply, headers, payload;
+  uint8_t qos = 0;
+  bool retain = false;
   std::chrono::steady_clock::time_point expires;
-  Message view() const { return Message{subject, reply, headers, payload}; }
+  Message view() const { return Message{subject, reply, headers, payload, qos, retain}; }
   size_t bytes() const { return subject.size() + reply.size() + headers.size() + payload.size(); }
 };
 

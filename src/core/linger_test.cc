@@ -84,6 +84,22 @@ TEST(LingerRouterTest, LateSubscriberReceivesHeldMessage) {
   EXPECT_EQ(second->count(), 0u) << "a lingering message is delivered once, to those who appear first";
 }
 
+TEST(LingerRouterTest, HeldMessageKeepsQosAndRetain) {
+  Sublist sublist;
+  LingerStore store({{"room.>", 3000ms, 1 << 20}});
+  Router router(sublist, QueuePolicy::kRandom, &store);
+  RouterThread thread(sublist, 1);
+  Message msg = Msg("room.9", "state");
+  msg.qos = 2;
+  msg.retain = true;
+  EXPECT_TRUE(router.Publish(thread, msg, nullptr, true).lingered);
+  auto sink = std::make_shared<RecordingSink>(1);
+  router.Subscribe(thread, MakeSub(sink, "room.9", "1"));
+  ASSERT_EQ(sink->count(), 1u);
+  EXPECT_EQ(sink->received()[0].qos, 2);
+  EXPECT_TRUE(sink->received()[0].retain);
+}
+
 TEST(LingerRouterTest, QueueGroupGetsLingeringMessageOnce) {
   Sublist sublist;
   LingerStore store({{"jobs", 3000ms, 1 << 20}});

@@ -35,6 +35,18 @@ TEST_F(RouterTest, FansOutToEveryPlainSubscriber) {
   EXPECT_EQ(a->received()[0].payload, "x");
 }
 
+TEST_F(RouterTest, QosAndRetainReachTheSinkUntouched) {
+  auto sink = std::make_shared<RecordingSink>(1);
+  router_.Subscribe(thread_, MakeSub(sink, "sensors.t", "1"));
+  Message msg = Msg("sensors.t", "21.5");
+  msg.qos = 1;
+  msg.retain = true;
+  router_.Publish(thread_, msg, nullptr, true);
+  ASSERT_EQ(sink->count(), 1u);
+  EXPECT_EQ(sink->received()[0].qos, 1);
+  EXPECT_TRUE(sink->received()[0].retain);
+}
+
 TEST_F(RouterTest, NoMatchCountsNoInterest) {
   PublishResult r = router_.Publish(thread_, Msg("nobody.home"), nullptr, true);
   EXPECT_EQ(r.delivered, 0u);

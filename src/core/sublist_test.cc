@@ -19,11 +19,10 @@ using proto::IsValidLiteralSubject;
 using proto::IsValidSubject;
 using proto::SubjectMatches;
 
-SubscriptionPtr MakeSub(std::string subject, std::string queue = "", std::string sid = "") {
+SubscriptionPtr MakeSub(std::string subject, std::string queue = "") {
   auto sub = std::make_shared<Subscription>();
   sub->subject = std::move(subject);
   sub->queue = std::move(queue);
-  sub->sid = std::move(sid);
   return sub;
 }
 

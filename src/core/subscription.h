@@ -1,6 +1,11 @@
-// A subscription as the core indexes it. Shared ownership because cached
-// match results on every worker may still point at a subscription (and its
-// sink) for a moment after it was removed; the sink checks `closed`.
+// A subscription as the core indexes it: protocol-neutral. A session keeps
+// its own per-subscription data by deriving (the NATS session adds the sid,
+// MQTT its QoS and options) and static_casts in its Sink::Deliver, which
+// only ever receives the subscriptions it created.
+//
+// Shared ownership because cached match results on every worker may still
+// point at a subscription (and its sink) for a moment after it was removed;
+// delivery checks `closed`.
 #pragma once
 
 #include <atomic>
@@ -13,13 +18,14 @@
 namespace tern::core {
 
 struct Subscription {
+  virtual ~Subscription() = default;
+
   std::shared_ptr<Sink> sink;
   std::string subject;
   std::string queue;  // empty: not in a queue group
-  std::string sid;    // the client's id for it, echoed in MSG
 
   // Auto-unsubscribe (UNSUB sid max): 0 means unlimited. `delivered` counts
-  // messages handed to the sink, from whichever worker delivered them.
+  // delivery claims, from whichever worker made them.
   std::atomic<uint64_t> max_msgs{0};
   std::atomic<uint64_t> delivered{0};
   std::atomic<bool> closed{false};

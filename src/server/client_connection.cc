@@ -7,9 +7,9 @@
 #include <cerrno>
 
 #include "base/log.h"
-#include "proto/subject.h"
 #include "io/socket.h"
 #include "proto/nats/encoder.h"
+#include "proto/subject.h"
 #include "server/server.h"
 #include "server/worker.h"
 
@@ -209,7 +209,7 @@ void ClientConnection::OnSub(const proto::nats::SubOp& op) {
     if (connect_.verbose) SendProto(proto::nats::kOk);
     return;
   }
-  auto sub = std::make_shared<core::Subscription>();
+  auto sub = std::make_shared<NatsSubscription>();
   sub->sink = shared_from_this();
   sub->subject.assign(op.subject);
   sub->queue.assign(op.queue);
@@ -253,7 +253,7 @@ void ClientConnection::SendNoResponders(std::string_view reply) {
   for (const core::SubscriptionPtr& sub : match.plain) {
     if (sub->sink.get() != this) continue;
     std::lock_guard lock(out_mu_);
-    proto::nats::AppendHmsg(out_, reply, sub->sid, {}, kNoRespondersHeader, {});
+    proto::nats::AppendHmsg(out_, reply, static_cast<const NatsSubscription&>(*sub).sid, {}, kNoRespondersHeader, {});
     break;
   }
   RequestFlush();
@@ -261,7 +261,9 @@ void ClientConnection::SendNoResponders(std::string_view reply) {
 
 // ---- output ------------------------------------------------------------
 
-bool ClientConnection::Deliver(const core::Subscription& sub, const core::Message& msg) {
+bool ClientConnection::Deliver(const core::Subscription& core_sub, const core::Message& msg) {
+  // Only subscriptions this connection made reach it.
+  const auto& sub = static_cast<const NatsSubscription&>(core_sub);
   if (closed() || slow_consumer_.load(std::memory_order_relaxed)) return false;
   const uint64_t max_pending = worker_.server().limits().max_pending.load(std::memory_order_relaxed);
   {

@@ -44,6 +44,11 @@ enum class CloseReason {
 };
 std::string_view CloseReasonText(CloseReason reason);
 
+// The NATS session's view of a subscription: the client's sid, echoed in MSG.
+struct NatsSubscription : core::Subscription {
+  std::string sid;
+};
+
 class ClientConnection final : public core::Sink,
                                public io::Pollable,
                                public proto::nats::ServerOpHandler,

@@ -13,7 +13,6 @@ core::SubscriptionPtr ServiceSubscription(std::shared_ptr<core::Sink> sink, cons
   auto sub = std::make_shared<core::Subscription>();
   sub->sink = std::move(sink);
   sub->subject = subject;
-  sub->sid = subject;
   return sub;
 }
 }  // namespace
