@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/match_cache.h"
 #include "core/sublist.h"
 #include "proto/subject.h"
 

@@ -18,6 +18,7 @@
 #include "base/counter.h"
 #include "base/string_hash.h"
 #include "core/linger.h"
+#include "core/match_cache.h"
 #include "core/message.h"
 #include "core/sink.h"
 #include "core/sublist.h"
