@@ -39,7 +39,7 @@ struct Fixture {
     router.Subscribe(thread, sub);
   }
   PublishResult Publish(std::string_view subject) {
-    return router.Publish(thread, Message{subject, {}, {}, "payload"}, nullptr, true);
+    return router.Publish(thread, Message{subject, {}, {}, "payload"}, Origin::System());
   }
 
   Sublist sublist;

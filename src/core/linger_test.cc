@@ -73,7 +73,7 @@ TEST(LingerRouterTest, LateSubscriberReceivesHeldMessage) {
   LingerStore store({{"room.>", 3000ms, 1 << 20}});
   Router router(sublist, QueuePolicy::kRandom, &store);
   RouterThread thread(sublist, 1);
-  PublishResult r = router.Publish(thread, Msg("room.7", "early"), nullptr, true);
+  PublishResult r = router.Publish(thread, Msg("room.7", "early"), Origin::System());
   EXPECT_TRUE(r.lingered);
   auto sink = std::make_shared<RecordingSink>(1);
   router.Subscribe(thread, MakeSub(sink, "room.7", "1"));
@@ -92,7 +92,7 @@ TEST(LingerRouterTest, HeldMessageKeepsQosAndRetain) {
   Message msg = Msg("room.9", "state");
   msg.qos = 2;
   msg.retain = true;
-  EXPECT_TRUE(router.Publish(thread, msg, nullptr, true).lingered);
+  EXPECT_TRUE(router.Publish(thread, msg, Origin::System()).lingered);
   auto sink = std::make_shared<RecordingSink>(1);
   router.Subscribe(thread, MakeSub(sink, "room.9", "1"));
   ASSERT_EQ(sink->count(), 1u);
@@ -105,7 +105,7 @@ TEST(LingerRouterTest, QueueGroupGetsLingeringMessageOnce) {
   LingerStore store({{"jobs", 3000ms, 1 << 20}});
   Router router(sublist, QueuePolicy::kRandom, &store);
   RouterThread thread(sublist, 1);
-  router.Publish(thread, Msg("jobs", "j1"), nullptr, true);
+  router.Publish(thread, Msg("jobs", "j1"), Origin::System());
   auto a = std::make_shared<RecordingSink>(1);
   auto b = std::make_shared<RecordingSink>(2);
   router.Subscribe(thread, MakeSub(a, "jobs", "1", "workers"));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace tern::core {
@@ -16,6 +17,11 @@ struct Message {
   // retained); the core routes on the subject alone.
   uint8_t qos = 0;
   bool retain = false;
+  // Between nodes only: the queue groups this copy is for. The router fills
+  // it for a route it picked as a group member (the route carries it to the
+  // peer, as nats-server's RMSG does); a message from a route reaches only
+  // the local groups named here.
+  std::span<const std::string_view> queues;
 };
 
 }  // namespace tern::core

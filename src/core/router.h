@@ -4,19 +4,28 @@
 // interest, so that linger can replay held messages to a subscription that
 // just appeared.
 //
+// Where a message goes depends on where it came from (Origin): from a client
+// or the system, to every local sink and to each route sink at most once,
+// however many of that route's subscriptions match; from a route, to local
+// sinks only (a message never crosses two routes). Queue groups prefer their
+// members on this node; a route member is picked only when no local member
+// can take the message, and the route's one copy then names the groups it
+// was picked for (Message::queues), so the peer serves exactly those. A
+// message from a route is given to the local groups it names, and no others.
+//
 // Threading: Router is shared by all workers and holds no lock of its own on
 // the publish path; everything mutable per publish lives in the caller's
-// RouterThread.
+// RouterThread, except the queue groups' round-robin cursors, which belong to
+// the groups in the index so every worker takes the same turns.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <random>
-#include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "base/counter.h"
-#include "base/string_hash.h"
 #include "core/linger.h"
 #include "core/match_cache.h"
 #include "core/message.h"
@@ -25,7 +34,19 @@
 
 namespace tern::core {
 
-enum class QueuePolicy { kRandom, kRoundRobin };
+enum class QueuePolicy : uint8_t { kRandom, kRoundRobin };
+
+// Where a publish came from, which decides where it may go.
+struct Origin {
+  enum class Kind : uint8_t { kClient, kRoute, kSystem };
+  Kind kind = Kind::kSystem;
+  const Sink* sink = nullptr;  // the publisher; nullptr for the system
+  bool echo = true;            // false: `sink` does not receive its own message
+
+  static Origin Client(const Sink* sink, bool echo) { return {Kind::kClient, sink, echo}; }
+  static Origin Route(const Sink* route) { return {Kind::kRoute, route, true}; }
+  static Origin System() { return {}; }
+};
 
 struct RouterCounters {
   OwnedCounter messages_in, bytes_in, messages_out, bytes_out;
@@ -38,8 +59,16 @@ struct RouterThread {
   explicit RouterThread(const Sublist& sublist, uint64_t seed = std::random_device{}()) : cache(sublist), rng(seed) {}
 
   MatchCache cache;
-  std::minstd_rand rng;             // queue member choice; quality is not a concern here
-  StringMap<uint32_t> round_robin;  // queue name -> next member index
+  std::minstd_rand rng;  // queue member choice; quality is not a concern here
+
+  // Scratch for one publish, kept to reuse its memory: route members picked
+  // for queue groups, and the group names one route's copy carries.
+  struct RoutePick {
+    Subscription* sub;
+    std::string_view queue;
+  };
+  std::vector<RoutePick> route_picks;
+  std::vector<std::string_view> queue_names;
 
   // Counted per worker, never in shared atomics, so workers do not contend.
   RouterCounters counters;
@@ -54,9 +83,7 @@ class Router {
  public:
   Router(Sublist& sublist, QueuePolicy policy, LingerStore* linger);
 
-  // `origin` is the publishing sink (nullptr for the server itself); with
-  // echo=false it does not receive its own message.
-  PublishResult Publish(RouterThread& thread, const Message& msg, const Sink* origin, bool echo);
+  PublishResult Publish(RouterThread& thread, const Message& msg, const Origin& origin);
 
   // Adds interest and replays lingering messages that match it.
   void Subscribe(RouterThread& thread, const SubscriptionPtr& sub);
@@ -67,14 +94,22 @@ class Router {
 
   Sublist& sublist() { return sublist_; }
   LingerStore* linger() { return linger_; }
-  void set_queue_policy(QueuePolicy policy) { policy_ = policy; }
+  // Any thread (config reload); publishes read it with no lock.
+  void set_queue_policy(QueuePolicy policy) { policy_.store(policy, std::memory_order_relaxed); }
+  QueuePolicy queue_policy() const { return policy_.load(std::memory_order_relaxed); }
 
  private:
   bool DeliverTo(RouterThread& thread, Subscription& sub, const Message& msg);
-  Subscription* PickMember(RouterThread& thread, const QueueGroupMatch& group, const Sink* origin, bool echo);
+  void DeliverToGroup(RouterThread& thread, const QueueGroupMatch& group, const Message& msg, const Origin& origin,
+                      PublishResult* result);
+  void DeliverToRoutes(RouterThread& thread, const MatchResult& match, const Message& msg, PublishResult* result);
+  // One member of group.members[begin, end): the next turn or a random one,
+  // skipping closed members and, with echo off, the publisher's own.
+  Subscription* PickMember(RouterThread& thread, const QueueGroupMatch& group, const Origin& origin, size_t begin,
+                           size_t end, bool round_robin);
 
   Sublist& sublist_;
-  QueuePolicy policy_;
+  std::atomic<QueuePolicy> policy_;
   LingerStore* linger_;
 };
 

@@ -23,6 +23,7 @@ class RecordingSink : public Sink {
     std::string subject, sid, reply, headers, payload;
     uint8_t qos = 0;
     bool retain = false;
+    std::vector<std::string> queues;
   };
 
   // `route`: stands for a remote node (Sink::IsRoute).
@@ -34,7 +35,7 @@ class RecordingSink : public Sink {
     // Only its own subscriptions reach a sink, all made by MakeSub.
     received_.push_back({std::string(msg.subject), static_cast<const TestSubscription&>(sub).sid,
                          std::string(msg.reply), std::string(msg.headers), std::string(msg.payload), msg.qos,
-                         msg.retain});
+                         msg.retain, std::vector<std::string>(msg.queues.begin(), msg.queues.end())});
     return true;
   }
   bool IsRoute() const override { return route_; }

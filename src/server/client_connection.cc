@@ -187,7 +187,8 @@ void ClientConnection::OnPub(const proto::nats::PubOp& op) {
   // must follow the acknowledgement, as from nats-server.
   if (connect_.verbose) SendProto(proto::nats::kOk);
   core::Message msg{op.subject, op.reply, op.headers, op.payload};
-  core::PublishResult result = worker_.server().router().Publish(worker_.router_thread(), msg, this, connect_.echo);
+  core::PublishResult result =
+      worker_.server().router().Publish(worker_.router_thread(), msg, core::Origin::Client(this, connect_.echo));
   if (result.delivered == 0 && !result.lingered && !op.reply.empty() && connect_.no_responders && connect_.headers) {
     SendNoResponders(op.reply);
   }

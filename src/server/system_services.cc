@@ -88,7 +88,7 @@ std::string SystemServices::AnswerStats() {
 
 void SystemServices::Reply(const std::string& reply, const std::string& body) {
   core::Message msg{reply, {}, {}, body};
-  server_.router().Publish(Worker::Current()->router_thread(), msg, this, true);
+  server_.router().Publish(Worker::Current()->router_thread(), msg, core::Origin::System());
 }
 
 }  // namespace tern::server
