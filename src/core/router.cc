@@ -24,23 +24,39 @@ bool HasTaker(const MatchResult& match, const Message& msg, const Origin& origin
 Router::Router(Sublist& sublist, QueuePolicy policy, LingerStore* linger)
     : sublist_(sublist), policy_(policy), linger_(linger) {}
 
-bool Router::DeliverTo(RouterThread& thread, Subscription& sub, const Message& msg) {
-  bool last = false;
-  if (!sub.ClaimDelivery(&last)) return false;
-  bool taken = sub.sink->Deliver(sub, msg);
-  if (last) {
-    // Auto-unsubscribe reached its count: drop the interest from whichever
-    // worker delivered the final message; the owner cleans its sid table lazily.
-    sub.closed.store(true, std::memory_order_release);
-    sublist_.Remove(sub);
+Router::Delivery Router::DeliverTo(RouterThread& thread, Subscription& sub, const Message& msg) {
+  const Subscription::Claim claim = sub.ClaimDelivery();
+  if (claim == Subscription::Claim::kClosed) return Delivery::kSkipped;
+  if (claim == Subscription::Claim::kExhausted) {
+    // Its last delivery was claimed elsewhere, or a limiter is between its
+    // store and its check: end it here too (once, whoever is first), so no
+    // queue pick chooses it again.
+    End(sub, /*limit_reached=*/true);
+    return Delivery::kSkipped;
   }
+  const bool taken = sub.sink->Deliver(sub, msg);
+  if (claim == Subscription::Claim::kLast) End(sub, /*limit_reached=*/true);
   if (!taken) {
     thread.counters.dropped.Add();
-    return false;
+    return Delivery::kRefused;
   }
   thread.counters.messages_out.Add();
   thread.counters.bytes_out.Add(msg.payload.size() + msg.headers.size());
+  return Delivery::kTaken;
+}
+
+bool Router::End(Subscription& sub, bool limit_reached) {
+  if (sub.closed.exchange(true, std::memory_order_acq_rel)) return false;
+  bool last = false;
+  if (sublist_.Remove(sub, &last)) Notify(sub, /*added=*/false, last);
+  if (limit_reached && sub.sink != nullptr) sub.sink->OnAutoUnsubscribed(sub);
   return true;
+}
+
+void Router::Notify(const Subscription& sub, bool added, bool first_or_last) {
+  if (InterestListener* listener = listener_.load(std::memory_order_acquire)) {
+    listener->OnInterestChanged(sub, added, first_or_last);
+  }
 }
 
 Subscription* Router::PickMember(RouterThread& thread, const QueueGroupMatch& group, const Origin& origin, size_t begin,
@@ -65,14 +81,23 @@ void Router::DeliverToGroup(RouterThread& thread, const QueueGroupMatch& group, 
   const bool from_route = origin.kind == Origin::Kind::kRoute;
   if (from_route && !Named(msg.queues, group.name)) return;
   const bool round_robin = policy_.load(std::memory_order_relaxed) == QueuePolicy::kRoundRobin;
-  // A member that refuses (slow consumer, just closed) gets one retry on
-  // another member; more would turn one bad member into a storm of probes.
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // A member whose sink refuses (slow consumer) gets one retry on another
+  // member; more would turn one bad member into a storm of probes. One that
+  // was closed or used up its limit is closed now, so the next pick passes
+  // it over and it costs no retry: each member can do that only once.
+  int refusals = 0;
+  for (size_t picks = 0; picks <= group.local && refusals < 2; ++picks) {
     Subscription* member = PickMember(thread, group, origin, 0, group.local, round_robin);
     if (member == nullptr) break;
-    if (DeliverTo(thread, *member, msg)) {
-      ++result->delivered;
-      return;
+    switch (DeliverTo(thread, *member, msg)) {
+      case Delivery::kTaken:
+        ++result->delivered;
+        return;
+      case Delivery::kRefused:
+        ++refusals;
+        break;
+      case Delivery::kSkipped:
+        break;
     }
   }
   if (from_route) return;
@@ -87,7 +112,7 @@ void Router::DeliverToRoutes(RouterThread& thread, const MatchResult& match, con
   auto& picks = thread.route_picks;
   if (picks.empty()) {
     for (const SubscriptionPtr& sub : match.routes) {
-      if (DeliverTo(thread, *sub, msg)) ++result->delivered;
+      if (DeliverTo(thread, *sub, msg) == Delivery::kTaken) ++result->delivered;
     }
     return;
   }
@@ -99,7 +124,7 @@ void Router::DeliverToRoutes(RouterThread& thread, const MatchResult& match, con
     }
     Message copy = msg;
     copy.queues = names;
-    if (DeliverTo(thread, sub, copy)) ++result->delivered;
+    if (DeliverTo(thread, sub, copy) == Delivery::kTaken) ++result->delivered;
   };
   for (const SubscriptionPtr& sub : match.routes) deliver(*sub);
   for (size_t i = 0; i < picks.size(); ++i) {
@@ -120,7 +145,7 @@ PublishResult Router::Publish(RouterThread& thread, const Message& msg, const Or
   const MatchResult& match = thread.cache.Lookup(msg.subject);
   for (const SubscriptionPtr& sub : match.plain) {
     if (!origin.echo && sub->sink.get() == origin.sink) continue;
-    if (DeliverTo(thread, *sub, msg)) ++result.delivered;
+    if (DeliverTo(thread, *sub, msg) == Delivery::kTaken) ++result.delivered;
   }
   for (const QueueGroupMatch& group : match.groups) DeliverToGroup(thread, group, msg, origin, &result);
   if (origin.kind != Origin::Kind::kRoute) DeliverToRoutes(thread, match, msg, &result);
@@ -135,17 +160,43 @@ PublishResult Router::Publish(RouterThread& thread, const Message& msg, const Or
   return result;
 }
 
-void Router::Subscribe(RouterThread& thread, const SubscriptionPtr& sub) {
-  sublist_.Insert(sub);
+bool Router::Subscribe(RouterThread& thread, const SubscriptionPtr& sub) {
+  bool first = false;
+  if (!sublist_.Insert(sub, &first)) return false;
+  Notify(*sub, /*added=*/true, first);
+  ReplayLingering(thread, *sub);
+  return true;
+}
+
+size_t Router::SubscribeBatch(RouterThread& thread, std::span<const SubscriptionPtr> subs) {
+  std::vector<InterestChange> changes;
+  const size_t added = sublist_.InsertBatch(subs, &changes);
+  for (size_t i = 0; i < subs.size(); ++i) {
+    if (changes[i].changed) Notify(*subs[i], /*added=*/true, changes[i].first_or_last);
+  }
+  for (size_t i = 0; i < subs.size(); ++i) {
+    if (changes[i].changed) ReplayLingering(thread, *subs[i]);
+  }
+  return added;
+}
+
+void Router::ReplayLingering(RouterThread& thread, const Subscription& sub) {
+  // Inserted first, checked second: a publish that holds a message after
+  // this check saw no interest before the insert, and Hold re-checks.
   if (linger_ == nullptr || !linger_->holding()) return;
-  for (const HeldMessage& held : linger_->Take(sub->subject, LingerStore::Clock::now())) {
+  for (const HeldMessage& held : linger_->Take(sub.subject, LingerStore::Clock::now())) {
     Publish(thread, held.view(), Origin::System());
   }
 }
 
-void Router::Unsubscribe(const SubscriptionPtr& sub) {
-  sub->closed.store(true, std::memory_order_release);
-  sublist_.Remove(*sub);
+bool Router::Unsubscribe(Subscription& sub) { return End(sub, /*limit_reached=*/false); }
+
+bool Router::LimitDeliveries(Subscription& sub, uint64_t max) {
+  // Store first, then read: the other half of ClaimDelivery's handshake.
+  sub.max_msgs.store(max, std::memory_order_seq_cst);
+  if (sub.delivered.load(std::memory_order_seq_cst) < max) return false;
+  End(sub, /*limit_reached=*/true);
+  return true;
 }
 
 void Router::Tick() {

@@ -1,8 +1,9 @@
 // The router turns one publish into deliveries: match (through the calling
 // worker's cache), pick one member per queue group, hand the message to each
 // chosen subscription's sink. It is also the one entry point for changing
-// interest, so that linger can replay held messages to a subscription that
-// just appeared.
+// interest (SUB, UNSUB, auto-unsubscribe, system services, route resyncs),
+// so that linger can replay held messages to a subscription that just
+// appeared and the InterestListener hears of every change.
 //
 // Where a message goes depends on where it came from (Origin): from a client
 // or the system, to every local sink and to each route sink at most once,
@@ -22,10 +23,12 @@
 #include <atomic>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string_view>
 #include <vector>
 
 #include "base/counter.h"
+#include "core/interest_listener.h"
 #include "core/linger.h"
 #include "core/match_cache.h"
 #include "core/message.h"
@@ -85,9 +88,26 @@ class Router {
 
   PublishResult Publish(RouterThread& thread, const Message& msg, const Origin& origin);
 
-  // Adds interest and replays lingering messages that match it.
-  void Subscribe(RouterThread& thread, const SubscriptionPtr& sub);
-  void Unsubscribe(const SubscriptionPtr& sub);
+  // Adds interest, tells the listener, then replays lingering messages that
+  // match it. False (and nothing happens) for an invalid subject or queue
+  // name, or a subscription already in.
+  bool Subscribe(RouterThread& thread, const SubscriptionPtr& sub);
+  // Subscribe() for many at once under one index lock and one generation
+  // step (caches drop everything once): a route's full resync. Returns how
+  // many were added.
+  size_t SubscribeBatch(RouterThread& thread, std::span<const SubscriptionPtr> subs);
+  // Ends the subscription: closed, out of the index, listener told. False
+  // when it had ended already (an auto-unsubscribe got there first).
+  bool Unsubscribe(Subscription& sub);
+  // UNSUB with a count: the subscription ends after `max` deliveries in
+  // total (max > 0). True when it already had them: it has ended (here, or
+  // by the delivery that reached the count) and the caller may forget it.
+  // Otherwise the delivery that reaches `max` ends it, on whichever worker
+  // it runs. Either way the sink hears OnAutoUnsubscribed once.
+  bool LimitDeliveries(Subscription& sub, uint64_t max);
+
+  // Set before the workers start or not at all; may be null.
+  void set_interest_listener(InterestListener* listener) { listener_.store(listener, std::memory_order_release); }
 
   // Expires lingering messages; call periodically from one thread.
   void Tick();
@@ -99,7 +119,16 @@ class Router {
   QueuePolicy queue_policy() const { return policy_.load(std::memory_order_relaxed); }
 
  private:
-  bool DeliverTo(RouterThread& thread, Subscription& sub, const Message& msg);
+  enum class Delivery : uint8_t {
+    kTaken,
+    kRefused,  // the sink would not take it (slow consumer, closing)
+    kSkipped,  // closed, or its limit was used up; not the sink's fault
+  };
+  Delivery DeliverTo(RouterThread& thread, Subscription& sub, const Message& msg);
+  // Closes, removes and notifies, once, whoever calls first.
+  bool End(Subscription& sub, bool limit_reached);
+  void Notify(const Subscription& sub, bool added, bool first_or_last);
+  void ReplayLingering(RouterThread& thread, const Subscription& sub);
   void DeliverToGroup(RouterThread& thread, const QueueGroupMatch& group, const Message& msg, const Origin& origin,
                       PublishResult* result);
   void DeliverToRoutes(RouterThread& thread, const MatchResult& match, const Message& msg, PublishResult* result);
@@ -111,6 +140,7 @@ class Router {
   Sublist& sublist_;
   std::atomic<QueuePolicy> policy_;
   LingerStore* linger_;
+  std::atomic<InterestListener*> listener_{nullptr};
 };
 
 }  // namespace tern::core

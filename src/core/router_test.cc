@@ -127,7 +127,7 @@ TEST_F(RouterTest, UnsubscribeTakesEffectImmediatelyDespiteCache) {
   auto sub = MakeSub(sink, "cached", "1");
   router_.Subscribe(thread_, sub);
   router_.Publish(thread_, Msg("cached"), Origin::System());
-  router_.Unsubscribe(sub);
+  router_.Unsubscribe(*sub);
   router_.Publish(thread_, Msg("cached"), Origin::System());
   EXPECT_EQ(sink->count(), 1u);
 }
@@ -192,7 +192,7 @@ TEST_F(RouterTest, QueueGroupsPreferLocalMembers) {
   ASSERT_EQ(route->count(), 1u);
   EXPECT_EQ(route->received()[0].queues, (std::vector<std::string>{"workers"}));
   local->set_refuse(false);
-  router_.Unsubscribe(here);
+  router_.Unsubscribe(*here);
   router_.Publish(thread_, Msg("jobs"), Origin::System());
   EXPECT_EQ(route->count(), 2u);
 }

@@ -38,6 +38,10 @@ class RecordingSink : public Sink {
                          msg.retain, std::vector<std::string>(msg.queues.begin(), msg.queues.end())});
     return true;
   }
+  void OnAutoUnsubscribed(const Subscription& sub) override {
+    std::lock_guard lock(mu_);
+    auto_unsubscribed_.push_back(static_cast<const TestSubscription&>(sub).sid);
+  }
   bool IsRoute() const override { return route_; }
   uint64_t sink_id() const override { return id_; }
 
@@ -49,6 +53,10 @@ class RecordingSink : public Sink {
     std::lock_guard lock(mu_);
     return received_.size();
   }
+  std::vector<std::string> auto_unsubscribed() const {
+    std::lock_guard lock(mu_);
+    return auto_unsubscribed_;
+  }
   void set_refuse(bool refuse) {
     std::lock_guard lock(mu_);
     refuse_ = refuse;
@@ -57,6 +65,7 @@ class RecordingSink : public Sink {
  private:
   mutable std::mutex mu_;
   std::vector<Received> received_;
+  std::vector<std::string> auto_unsubscribed_;  // sids, in the order heard
   bool refuse_ = false;
   uint64_t id_;
   bool route_;

@@ -112,6 +112,7 @@ void ClientConnection::OnEvents(uint32_t events) {
   auto self = shared_from_this();  // Close() may drop the worker's reference
   if (events & EPOLLIN) ReadAvailable();
   if (closed()) return;
+  SweepIfAutoUnsubscribed();
   if (events & EPOLLOUT) Flush();
   if (closed()) return;
   if (events & (EPOLLERR | EPOLLHUP)) Close(CloseReason::kClientClosed);
@@ -210,6 +211,7 @@ void ClientConnection::OnSub(const proto::nats::SubOp& op) {
     if (connect_.verbose) SendProto(proto::nats::kOk);
     return;
   }
+  if (inserted) worker_.server().counters().session_subscriptions.fetch_add(1, std::memory_order_relaxed);
   auto sub = std::make_shared<NatsSubscription>();
   sub->sink = shared_from_this();
   sub->subject.assign(op.subject);
@@ -223,12 +225,15 @@ void ClientConnection::OnSub(const proto::nats::SubOp& op) {
 void ClientConnection::OnUnsub(const proto::nats::UnsubOp& op) {
   auto it = subs_.find(op.sid);
   if (it != subs_.end()) {
-    core::SubscriptionPtr sub = it->second;
-    if (op.max_msgs > 0 && sub->delivered.load(std::memory_order_acquire) < static_cast<uint64_t>(op.max_msgs)) {
-      sub->max_msgs.store(static_cast<uint64_t>(op.max_msgs), std::memory_order_release);
+    bool ended = true;
+    if (op.max_msgs > 0) {
+      ended = worker_.server().router().LimitDeliveries(*it->second, static_cast<uint64_t>(op.max_msgs));
     } else {
-      DropSubscription(sub);
+      DropSubscription(it->second);
+    }
+    if (ended) {
       subs_.erase(it);
+      worker_.server().counters().session_subscriptions.fetch_sub(1, std::memory_order_relaxed);
     }
   }
   if (connect_.verbose) SendProto(proto::nats::kOk);
@@ -239,12 +244,29 @@ void ClientConnection::OnPing() { SendProto(proto::nats::kPong); }
 void ClientConnection::OnPong() { pings_out_ = 0; }
 
 void ClientConnection::DropSubscription(const core::SubscriptionPtr& sub) {
-  worker_.server().router().Unsubscribe(sub);
+  worker_.server().router().Unsubscribe(*sub);
 }
 
 size_t ClientConnection::LiveSubscriptionCount() {
-  std::erase_if(subs_, [](const auto& entry) { return entry.second->closed.load(std::memory_order_acquire); });
+  SweepEnded();
   return subs_.size();
+}
+
+void ClientConnection::OnAutoUnsubscribed(const core::Subscription&) {
+  auto_unsubscribed_.fetch_add(1, std::memory_order_release);
+}
+
+void ClientConnection::SweepIfAutoUnsubscribed() {
+  const uint64_t heard = auto_unsubscribed_.load(std::memory_order_acquire);
+  if (heard == swept_auto_unsubscribed_) return;
+  swept_auto_unsubscribed_ = heard;
+  SweepEnded();
+}
+
+void ClientConnection::SweepEnded() {
+  size_t n =
+      std::erase_if(subs_, [](const auto& entry) { return entry.second->closed.load(std::memory_order_acquire); });
+  worker_.server().counters().session_subscriptions.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
 }
 
 void ClientConnection::SendNoResponders(std::string_view reply) {
@@ -404,6 +426,7 @@ void ClientConnection::SetWantWrite(bool want) {
 void ClientConnection::Tick(Clock::time_point now) {
   if (closed()) return;
   auto self = shared_from_this();
+  SweepIfAutoUnsubscribed();
   const LiveLimits& limits = worker_.server().limits();
   bool write_stuck;
   {
@@ -460,6 +483,8 @@ void ClientConnection::Close(CloseReason reason) {
     ::close(fd_);
   }
   for (auto& [sid, sub] : subs_) DropSubscription(sub);
+  worker_.server().counters().session_subscriptions.fetch_sub(static_cast<int64_t>(subs_.size()),
+                                                              std::memory_order_relaxed);
   subs_.clear();
   worker_.server().counters().current_connections.fetch_sub(1, std::memory_order_relaxed);
   log::Debug("{}:{} - cid:{} - client connection closed: {}", client_ip_, client_port_, id_, CloseReasonText(reason));

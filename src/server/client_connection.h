@@ -64,6 +64,7 @@ class ClientConnection final : public core::Sink,
 
   // core::Sink: any thread.
   bool Deliver(const core::Subscription& sub, const core::Message& msg) override;
+  void OnAutoUnsubscribed(const core::Subscription& sub) override;
   uint64_t sink_id() const override { return id_; }
 
   // io::Pollable: owner thread.
@@ -108,6 +109,10 @@ class ClientConnection final : public core::Sink,
   void SetWantWrite(bool want);
   void DropSubscription(const core::SubscriptionPtr& sub);
   size_t LiveSubscriptionCount();
+  // Forgets sid table entries whose subscription ended (closed): always, or
+  // only when OnAutoUnsubscribed was heard since the last sweep.
+  void SweepEnded();
+  void SweepIfAutoUnsubscribed();
 
   Worker& worker_;
   const int fd_;
@@ -120,9 +125,12 @@ class ClientConnection final : public core::Sink,
   // connect_.headers, for Deliver() on other workers (connect_ is the owner's).
   std::atomic<bool> wants_headers_{false};
 
-  // Subscriptions by sid. Owner thread only; entries whose subscription was
-  // closed by auto-unsubscribe on another worker are swept lazily.
+  // Subscriptions by sid. Owner thread only; an entry whose subscription an
+  // auto-unsubscribe ended on another worker is swept by the owner after
+  // that worker bumps `auto_unsubscribed_` (no cross-thread map access).
   StringMap<core::SubscriptionPtr> subs_;
+  std::atomic<uint64_t> auto_unsubscribed_{0};
+  uint64_t swept_auto_unsubscribed_ = 0;
 
   // Output. `out_` is shared with delivering threads (under out_mu_);
   // `writing_` and the write state below belong to whoever holds write_mu_.
