@@ -137,26 +137,44 @@ void Router::DeliverToRoutes(RouterThread& thread, const MatchResult& match, con
   picks.clear();
 }
 
+void Router::DeliverMatch(RouterThread& thread, const MatchResult& match, const Message& msg, const Origin& origin,
+                          PublishResult* result) {
+  for (const SubscriptionPtr& sub : match.plain) {
+    if (!origin.echo && sub->sink.get() == origin.sink) continue;
+    if (DeliverTo(thread, *sub, msg) == Delivery::kTaken) ++result->delivered;
+  }
+  for (const QueueGroupMatch& group : match.groups) DeliverToGroup(thread, group, msg, origin, result);
+  if (origin.kind != Origin::Kind::kRoute) DeliverToRoutes(thread, match, msg, result);
+}
+
 PublishResult Router::Publish(RouterThread& thread, const Message& msg, const Origin& origin) {
   PublishResult result;
   thread.counters.messages_in.Add();
   thread.counters.bytes_in.Add(msg.payload.size() + msg.headers.size());
 
   const MatchResult& match = thread.cache.Lookup(msg.subject);
-  for (const SubscriptionPtr& sub : match.plain) {
-    if (!origin.echo && sub->sink.get() == origin.sink) continue;
-    if (DeliverTo(thread, *sub, msg) == Delivery::kTaken) ++result.delivered;
-  }
-  for (const QueueGroupMatch& group : match.groups) DeliverToGroup(thread, group, msg, origin, &result);
-  if (origin.kind != Origin::Kind::kRoute) DeliverToRoutes(thread, match, msg, &result);
+  DeliverMatch(thread, match, msg, origin, &result);
+  if (result.delivered > 0 || HasTaker(match, msg, origin)) return result;
 
-  if (result.delivered == 0 && !HasTaker(match, msg, origin)) {
-    thread.counters.no_interest.Add();
-    // A message from a route is the origin node's to hold, not ours.
-    if (origin.kind != Origin::Kind::kRoute && linger_ != nullptr && linger_->enabled()) {
-      result.lingered = linger_->Hold(msg, LingerStore::Clock::now());
+  // A message from a route is the origin node's to hold, not ours.
+  if (origin.kind != Origin::Kind::kRoute && linger_ != nullptr && linger_->enabled()) {
+    switch (linger_->Hold(msg, LingerStore::Clock::now(), sublist_)) {
+      case HoldOutcome::kHeld:
+        result.lingered = true;
+        break;
+      case HoldOutcome::kInterest: {
+        // A subscriber arrived between our match and the hold, after its own
+        // look at the store: deliver as though the match had seen it.
+        const MatchResult& again = thread.cache.Lookup(msg.subject);
+        DeliverMatch(thread, again, msg, origin, &result);
+        if (result.delivered > 0 || HasTaker(again, msg, origin)) return result;
+        break;
+      }
+      case HoldOutcome::kNotHeld:
+        break;
     }
   }
+  thread.counters.no_interest.Add();
   return result;
 }
 

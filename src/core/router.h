@@ -119,6 +119,8 @@ class Router {
   QueuePolicy queue_policy() const { return policy_.load(std::memory_order_relaxed); }
 
  private:
+  void DeliverMatch(RouterThread& thread, const MatchResult& match, const Message& msg, const Origin& origin,
+                    PublishResult* result);
   enum class Delivery : uint8_t {
     kTaken,
     kRefused,  // the sink would not take it (slow consumer, closing)
