@@ -227,11 +227,13 @@ TEST_P(QueueTest, UnsubWithMaxWhilePublishesFlowDeliversEachMessageOnce) {
   ASSERT_TRUE(steady.Send("SUB q g 1\r\nSUB done 99\r\n"));
   ASSERT_TRUE(steady.Ping());
 
+  // Generous per-call bounds: a sanitizer build is several times slower.
+  const Millis timeout = std::chrono::seconds(60);
   std::vector<int> hits(kMessages, 0);
   bool steady_ok = true;
   std::thread reader([&] {
     for (;;) {
-      auto msg = steady.ReadMsg(std::chrono::seconds(10));
+      auto msg = steady.ReadMsg(timeout);
       if (!msg) {
         steady_ok = false;
         return;
@@ -248,16 +250,17 @@ TEST_P(QueueTest, UnsubWithMaxWhilePublishesFlowDeliversEachMessageOnce) {
     std::string batch;
     for (int i = sent; i < sent + kBatch; ++i) batch += Pub("q", std::to_string(i));
     const std::string limit = std::to_string(kBatch / 2 + sid % 3 - 1);
-    sent_all = pub.Send(batch) && churning.Send("UNSUB " + std::to_string(sid) + " " + limit + "\r\nSUB q g " +
-                                                std::to_string(sid + 1) + "\r\n");
+    sent_all = pub.Send(batch, timeout) && churning.Send("UNSUB " + std::to_string(sid) + " " + limit + "\r\nSUB q g " +
+                                                             std::to_string(sid + 1) + "\r\n",
+                                                         timeout);
   }
-  sent_all = sent_all && pub.Send(Pub("done", "")) && pub.Ping(std::chrono::seconds(20));
-  if (!sent_all) steady.Close();  // ends the reader
+  sent_all = sent_all && pub.Send(Pub("done", ""), timeout) && pub.Ping(timeout);
+  if (!sent_all) steady.ShutdownWrite();  // the server hangs up, which ends the reader
   reader.join();
   ASSERT_TRUE(sent_all) << "pub: " << pub.last_error() << " churning: " << churning.last_error();
   ASSERT_TRUE(steady_ok) << steady.last_error();
   std::vector<std::string> seen;
-  CountUntilPong(churning, &seen);
+  CountUntilPong(churning, &seen);  // bounded: 5 s per line
   for (const auto& p : seen) hits.at(std::stoi(p))++;
   int lost = 0, doubled = 0;
   for (int h : hits) {
