@@ -12,18 +12,19 @@ constexpr size_t kEntryOverhead = 80;
 }  // namespace
 
 MatchCache::MatchCache(const Sublist& sublist, size_t capacity, size_t max_bytes)
-    : sublist_(sublist), capacity_(capacity), max_bytes_(max_bytes), generation_(sublist.generation()) {}
+    : sublist_(sublist),
+      capacity_(capacity),
+      max_bytes_(max_bytes),
+      generation_(sublist.generation()),
+      // Differs per cache and per process (the object's address moves with
+      // ASLR); no system call on a worker's start.
+      entries_(0, SubjectHash(reinterpret_cast<uintptr_t>(this) * 0x9e3779b97f4a7c15ULL)) {}
 
 size_t MatchCache::Cost(std::string_view key, const MatchResult& result) {
   return kEntryOverhead + key.size() + result.bytes;
 }
 
-const MatchResult& MatchCache::Lookup(std::string_view subject) {
-  if (sublist_.generation() != generation_) CatchUp();
-  if (auto it = entries_.find(subject); it != entries_.end()) {
-    ++hits_;
-    return *it->second;
-  }
+const MatchResult& MatchCache::Miss(std::string_view subject) {
   ++misses_;
   uint64_t generation;
   MatchResultPtr result = sublist_.Match(subject, generation_, &changes_, &generation);

@@ -370,5 +370,18 @@ TEST(MatchCacheTest, ScopedInvalidationStaysExactUnderChurn) {
   EXPECT_EQ(failures.load(), 0);
 }
 
+TEST(SubjectHashTest, SpreadsSubjectsOfEveryLength) {
+  SubjectHash hash(42);
+  std::set<size_t> seen;
+  const std::string long_subject = "synadia.nats.jetstream.nkeys.jwt.deny.auth.drain";
+  for (size_t n = 0; n <= long_subject.size(); ++n) seen.insert(hash(std::string_view(long_subject).substr(0, n)));
+  EXPECT_EQ(seen.size(), long_subject.size() + 1) << "every prefix length hashes apart (the tail loads overlap)";
+  seen.clear();
+  for (int i = 0; i < 100000; ++i) seen.insert(hash("device." + std::to_string(i) + ".events"));
+  EXPECT_EQ(seen.size(), 100000u);
+  EXPECT_EQ(hash("same.subject"), hash(std::string("same.subject")));
+  EXPECT_NE(SubjectHash(1)("same.subject"), SubjectHash(2)("same.subject")) << "seeded";
+}
+
 }  // namespace
 }  // namespace tern::core

@@ -76,10 +76,8 @@ Subscription* Router::PickMember(RouterThread& thread, const QueueGroupMatch& gr
   return nullptr;
 }
 
-void Router::DeliverToGroup(RouterThread& thread, const QueueGroupMatch& group, const Message& msg,
-                            const Origin& origin, PublishResult* result) {
-  const bool from_route = origin.kind == Origin::Kind::kRoute;
-  if (from_route && !Named(msg.queues, group.name)) return;
+bool Router::DeliverToGroup(RouterThread& thread, const QueueGroupMatch& group, const Message& msg,
+                            const Origin& origin) {
   const bool round_robin = policy_.load(std::memory_order_relaxed) == QueuePolicy::kRoundRobin;
   // A member whose sink refuses (slow consumer) gets one retry on another
   // member; more would turn one bad member into a storm of probes. One that
@@ -88,11 +86,10 @@ void Router::DeliverToGroup(RouterThread& thread, const QueueGroupMatch& group, 
   int refusals = 0;
   for (size_t picks = 0; picks <= group.local && refusals < 2; ++picks) {
     Subscription* member = PickMember(thread, group, origin, 0, group.local, round_robin);
-    if (member == nullptr) break;
+    if (member == nullptr) return false;
     switch (DeliverTo(thread, *member, msg)) {
       case Delivery::kTaken:
-        ++result->delivered;
-        return;
+        return true;
       case Delivery::kRefused:
         ++refusals;
         break;
@@ -100,11 +97,16 @@ void Router::DeliverToGroup(RouterThread& thread, const QueueGroupMatch& group, 
         break;
     }
   }
-  if (from_route) return;
+  return false;
+}
+
+bool Router::PickRouteMember(RouterThread& thread, const QueueGroupMatch& group, const Origin& origin) {
   // Nobody here can take it: one route member's node will. Its copy goes out
   // with the route's others, once per route, after every group has chosen.
   Subscription* remote = PickMember(thread, group, origin, group.local, group.members.size(), false);
-  if (remote != nullptr) thread.route_picks.push_back({remote, group.name});
+  if (remote == nullptr) return false;
+  thread.route_picks.push_back({remote, group.name});
+  return true;
 }
 
 void Router::DeliverToRoutes(RouterThread& thread, const MatchResult& match, const Message& msg,
@@ -137,45 +139,59 @@ void Router::DeliverToRoutes(RouterThread& thread, const MatchResult& match, con
   picks.clear();
 }
 
-void Router::DeliverMatch(RouterThread& thread, const MatchResult& match, const Message& msg, const Origin& origin,
-                          PublishResult* result) {
+inline void Router::DeliverMatch(RouterThread& thread, const MatchResult& match, const Message& msg,
+                                 const Origin& origin, PublishResult* result) {
+  const bool from_route = origin.kind == Origin::Kind::kRoute;
   for (const SubscriptionPtr& sub : match.plain) {
     if (!origin.echo && sub->sink.get() == origin.sink) continue;
     if (DeliverTo(thread, *sub, msg) == Delivery::kTaken) ++result->delivered;
   }
-  for (const QueueGroupMatch& group : match.groups) DeliverToGroup(thread, group, msg, origin, result);
-  if (origin.kind != Origin::Kind::kRoute) DeliverToRoutes(thread, match, msg, result);
+  bool route_picked = false;
+  for (const QueueGroupMatch& group : match.groups) {
+    if (from_route && !Named(msg.queues, group.name)) continue;
+    if (DeliverToGroup(thread, group, msg, origin)) {
+      ++result->delivered;
+    } else if (!from_route && group.local < group.members.size()) {
+      route_picked |= PickRouteMember(thread, group, origin);
+    }
+  }
+  if ((!match.routes.empty() || route_picked) && !from_route) DeliverToRoutes(thread, match, msg, result);
 }
 
 PublishResult Router::Publish(RouterThread& thread, const Message& msg, const Origin& origin) {
   PublishResult result;
   thread.counters.messages_in.Add();
   thread.counters.bytes_in.Add(msg.payload.size() + msg.headers.size());
-
   const MatchResult& match = thread.cache.Lookup(msg.subject);
   DeliverMatch(thread, match, msg, origin, &result);
-  if (result.delivered > 0 || HasTaker(match, msg, origin)) return result;
-
-  // A message from a route is the origin node's to hold, not ours.
-  if (origin.kind != Origin::Kind::kRoute && linger_ != nullptr && linger_->enabled()) {
-    switch (linger_->Hold(msg, LingerStore::Clock::now(), sublist_)) {
-      case HoldOutcome::kHeld:
-        result.lingered = true;
-        break;
-      case HoldOutcome::kInterest: {
-        // A subscriber arrived between our match and the hold, after its own
-        // look at the store: deliver as though the match had seen it.
-        const MatchResult& again = thread.cache.Lookup(msg.subject);
-        DeliverMatch(thread, again, msg, origin, &result);
-        if (result.delivered > 0 || HasTaker(again, msg, origin)) return result;
-        break;
-      }
-      case HoldOutcome::kNotHeld:
-        break;
+  if (result.delivered == 0 && !HasTaker(match, msg, origin)) {
+    // A message from a route is the origin node's to hold, not ours.
+    if (origin.kind != Origin::Kind::kRoute && linger_ != nullptr && linger_->enabled()) {
+      Linger(thread, msg, origin, &result);
+    } else {
+      thread.counters.no_interest.Add();
     }
   }
-  thread.counters.no_interest.Add();
   return result;
+}
+
+void Router::Linger(RouterThread& thread, const Message& msg, const Origin& origin, PublishResult* result) {
+  switch (linger_->Hold(msg, LingerStore::Clock::now(), sublist_)) {
+    case HoldOutcome::kHeld:
+      result->lingered = true;
+      break;
+    case HoldOutcome::kInterest: {
+      // A subscriber arrived between our match and the hold, after its own
+      // look at the store: deliver as though the match had seen it.
+      const MatchResult& again = thread.cache.Lookup(msg.subject);
+      DeliverMatch(thread, again, msg, origin, result);
+      if (result->delivered > 0 || HasTaker(again, msg, origin)) return;
+      break;
+    }
+    case HoldOutcome::kNotHeld:
+      break;
+  }
+  thread.counters.no_interest.Add();
 }
 
 bool Router::Subscribe(RouterThread& thread, const SubscriptionPtr& sub) {

@@ -119,8 +119,6 @@ class Router {
   QueuePolicy queue_policy() const { return policy_.load(std::memory_order_relaxed); }
 
  private:
-  void DeliverMatch(RouterThread& thread, const MatchResult& match, const Message& msg, const Origin& origin,
-                    PublishResult* result);
   enum class Delivery : uint8_t {
     kTaken,
     kRefused,  // the sink would not take it (slow consumer, closing)
@@ -131,8 +129,16 @@ class Router {
   bool End(Subscription& sub, bool limit_reached);
   void Notify(const Subscription& sub, bool added, bool first_or_last);
   void ReplayLingering(RouterThread& thread, const Subscription& sub);
-  void DeliverToGroup(RouterThread& thread, const QueueGroupMatch& group, const Message& msg, const Origin& origin,
-                      PublishResult* result);
+  // Inlined into Publish: the common single pass costs no call.
+  [[gnu::always_inline]] void DeliverMatch(RouterThread& thread, const MatchResult& match, const Message& msg,
+                                           const Origin& origin, PublishResult* result);
+  // Holds a message nobody here could take, or delivers it after all when a
+  // subscriber slipped in; out of the common path.
+  [[gnu::noinline]] void Linger(RouterThread& thread, const Message& msg, const Origin& origin, PublishResult* result);
+  // True when a local member took it.
+  bool DeliverToGroup(RouterThread& thread, const QueueGroupMatch& group, const Message& msg, const Origin& origin);
+  // Chooses the route member a group's copy goes to (RouterThread::route_picks).
+  bool PickRouteMember(RouterThread& thread, const QueueGroupMatch& group, const Origin& origin);
   void DeliverToRoutes(RouterThread& thread, const MatchResult& match, const Message& msg, PublishResult* result);
   // One member of group.members[begin, end): the next turn or a random one,
   // skipping closed members and, with echo off, the publisher's own.
