@@ -20,7 +20,7 @@ class SubjectHash {
   size_t operator()(std::string_view s) const noexcept {
     const char* p = s.data();
     size_t n = s.size();
-    uint64_t h = seed_ ^ (n * kMul);
+    uint64_t h = seed_ ^ n;
     for (; n > 8; n -= 8, p += 8) h = Round(h, Load8(p));
     // The last 1..8 bytes: overlapping loads instead of a byte loop.
     uint64_t tail;
@@ -52,14 +52,14 @@ class SubjectHash {
   }
   static uint64_t Round(uint64_t h, uint64_t w) {
     h = (h ^ w) * kMul;
-    return h ^ (h >> 29);
+    return h ^ (h >> 32);
   }
-  // splitmix64's finalizer: every input bit reaches the low bits the
-  // table's modulo keeps.
+  // One more multiply and fold, so high input bits reach the low ones too.
+  // Short on purpose: the whole hash is one dependency chain on the publish
+  // path, and the table reduces it modulo a prime, which uses every bit.
   static uint64_t Finish(uint64_t h) {
-    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
-    return h ^ (h >> 31);
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 32);
   }
 
   uint64_t seed_;
