@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace tern::core {
@@ -22,6 +24,16 @@ struct Message {
   // peer, as nats-server's RMSG does); a message from a route reaches only
   // the local groups named here.
   std::span<const std::string_view> queues;
+
+  // A large payload copied once into shared memory by the first sink that
+  // wants it by reference, so each further destination splices it in
+  // instead of copying it again. All sinks of one publish run on the
+  // publishing thread, so filling it lazily needs no lock.
+  mutable std::shared_ptr<const std::string> shared_payload;
+  const std::shared_ptr<const std::string>& SharedPayload() const {
+    if (!shared_payload) shared_payload = std::make_shared<const std::string>(payload);
+    return shared_payload;
+  }
 };
 
 }  // namespace tern::core

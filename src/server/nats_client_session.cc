@@ -31,6 +31,11 @@ constexpr std::string_view kNoRespondersHeader = "NATS/1.0 503\r\n\r\n";
 // + two 20-digit sizes + CRLFs. A bound, not an exact count.
 constexpr size_t kMsgOverhead = 56;
 
+// Payloads from this size up are shared by reference between the
+// connections they go to (written with writev) instead of copied into each
+// one's buffer; below it a copy is cheaper than the bookkeeping.
+constexpr size_t kSharePayloadFrom = 16 * 1024;
+
 std::chrono::milliseconds Millis(const std::atomic<int64_t>& ms) {
   return std::chrono::milliseconds(ms.load(std::memory_order_relaxed));
 }
@@ -306,8 +311,20 @@ bool NatsClientSession::Deliver(const core::Subscription& core_sub, const core::
   // A client that did not ask for headers gets the payload alone, as from nats-server.
   const size_t body = (headers ? msg.headers.size() : 0) + msg.payload.size();
   const size_t size = msg.subject.size() + sub.sid.size() + msg.reply.size() + body + kMsgOverhead;
+  const bool share = msg.payload.size() >= kSharePayloadFrom;
   bool taken = conn_.Write(size, [&](io::OutputBuffer& out) {
-    if (headers) {
+    if (share) {
+      if (headers) {
+        proto::nats::AppendHmsgHeader(out.bytes(), msg.subject, sub.sid, msg.reply, msg.headers.size(),
+                                      msg.payload.size());
+        out.Append(msg.headers);
+      } else {
+        proto::nats::AppendMsgHeader(out.bytes(), msg.subject, sub.sid, msg.reply, msg.payload.size());
+      }
+      const auto& payload = msg.SharedPayload();
+      out.AppendShared(payload, 0, payload->size());
+      out.Append(proto::nats::kCrLf);
+    } else if (headers) {
       proto::nats::AppendHmsg(out.bytes(), msg.subject, sub.sid, msg.reply, msg.headers, msg.payload);
     } else {
       proto::nats::AppendMsg(out.bytes(), msg.subject, sub.sid, msg.reply, msg.payload);
