@@ -208,7 +208,7 @@ TEST_P(QueueTest, RoundRobinPolicyTakesTurns) {
   }
 }
 
-TERN_INSTANTIATE_FLAVORS(QueueTest);
+TERN_INSTANTIATE_TRANSPORTS(QueueTest);
 
 }  // namespace
 }  // namespace tern::testing

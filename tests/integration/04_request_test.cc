@@ -141,7 +141,7 @@ TEST_P(RequestTest, NoStatusWhenOnlyAQueueGroupListens) {
   EXPECT_TRUE(responder.ExpectMsg("req", "1", "inbox", "a"));
 }
 
-TERN_INSTANTIATE_FLAVORS(RequestTest);
+TERN_INSTANTIATE_TRANSPORTS(RequestTest);
 
 }  // namespace
 }  // namespace tern::testing
