@@ -37,6 +37,12 @@ class Stage {
   virtual base::Status Inbound(char* data, size_t size, StageIo& io) = 0;
   // Application bytes from the layer above: append their encoding to `out`.
   virtual base::Status Outbound(std::string_view data, std::string& out) = 0;
+  // Bytes to send as soon as the stage is in place, for protocols whose
+  // client speaks first (a TLS ClientHello); may append nothing.
+  virtual base::Status Begin(std::string& out) {
+    (void)out;
+    return base::Status::Ok();
+  }
   // Bytes to send before the socket closes (TLS close_notify, a WebSocket
   // close frame); may append nothing.
   virtual void Closing(std::string& out) { (void)out; }

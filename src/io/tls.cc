@@ -66,6 +66,19 @@ class TlsStage final : public Stage {
     return status;
   }
 
+  base::Status Begin(std::string& out) override {
+    if (!SSL_is_server(ssl_)) {
+      out_ = &out;
+      int rc = SSL_do_handshake(ssl_);  // the ClientHello: nothing to read yet
+      out_ = nullptr;
+      int err = SSL_get_error(ssl_, rc);
+      if (rc != 1 && err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+        return base::Status("TLS handshake error: " + OpenSslErrors());
+      }
+    }
+    return base::Status::Ok();
+  }
+
   base::Status Outbound(std::string_view data, std::string& out) override {
     if (!open_) return base::Status("tls: application data before the handshake finished");
     out_ = &out;

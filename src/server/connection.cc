@@ -64,6 +64,8 @@ std::string_view CloseReasonText(CloseReason reason) {
       return "TLS Handshake Failure";
     case CloseReason::kWebsocketHandshakeError:
       return "WebSocket Handshake Failure";
+    case CloseReason::kConnectFailed:
+      return "Connect Failed";
     case CloseReason::kServerShutdown:
       return "Server Shutdown";
   }
@@ -83,20 +85,60 @@ Connection::~Connection() {
   if (!closed()) ::close(fd_);
 }
 
-bool Connection::Start(std::unique_ptr<Session> session) {
-  session_ = std::move(session);
-  auto now = Clock::now();
-  last_output_ = now;
-  last_input_ = now;
-  io::SetNoDelay(fd_);
-  if (base::Status added = worker_.loop().Add(fd_, EPOLLIN | EPOLLRDHUP, this); !added.ok()) {
+bool Connection::Register(uint32_t events) {
+  if (base::Status added = worker_.loop().Add(fd_, events, this); !added.ok()) {
     log::Error("{}:{} - cid:{} - cannot register connection: {}", ip_, port_, id_, added.message());
     Close(CloseReason::kReadError);
     return false;
   }
+  return true;
+}
+
+bool Connection::Start(std::unique_ptr<Session> session) {
+  session_ = std::move(session);
+  io::SetNoDelay(fd_);
+  if (!Register(EPOLLIN | EPOLLRDHUP)) return false;
+  BeginTransport();
+  return !closed();
+}
+
+bool Connection::StartOutbound(std::unique_ptr<Session> session, std::string host, std::chrono::milliseconds timeout) {
+  session_ = std::move(session);
+  dialled_host_ = std::move(host);
+  connecting_ = true;
+  if (!Register(EPOLLOUT | EPOLLRDHUP)) return false;
+  handshake_deadline_ = Clock::now() + timeout;
+  Rearm();
+  return true;
+}
+
+void Connection::FinishOutbound() {
+  connecting_ = false;
+  handshake_deadline_ = {};
+  if (base::Status connected = io::FinishConnect(fd_); !connected.ok()) {
+    log::Debug("{} - cid:{} - {}", dialled_host_, id_, connected.message());
+    Close(CloseReason::kConnectFailed);
+    return;
+  }
+  ip_ = io::PeerAddress(fd_, &port_);
+  io::SetNoDelay(fd_);
+  if (base::Status s = worker_.loop().Modify(fd_, EPOLLIN | EPOLLRDHUP, this); !s.ok()) {
+    log::Error("{}:{} - cid:{} - {}", ip_, port_, id_, s.message());
+    Close(CloseReason::kConnectFailed);
+    return;
+  }
+  BeginTransport();
+}
+
+std::unique_ptr<io::Stage> Connection::NewTlsStage() const { return endpoint_.tls->NewStage(dialled_host_); }
+
+void Connection::BeginTransport() {
+  auto now = Clock::now();
+  last_output_ = now;
+  last_input_ = now;
   switch (endpoint_.tls_mode) {
     case TlsMode::kImplicit:
-      AddStage(endpoint_.tls->NewStage());
+      AddStage(NewTlsStage());
       break;
     case TlsMode::kAuto:
       // Wait a moment for a TLS-first client's ClientHello; a client that
@@ -111,16 +153,24 @@ bool Connection::Start(std::unique_ptr<Session> session) {
   if (!stages_.empty()) handshake_deadline_ = now + endpoint_.handshake_timeout();
   if (!closed() && !awaiting_first_bytes_) MaybeOpenSession();
   Rearm();
-  return !closed();
 }
 
 void Connection::AddStage(std::unique_ptr<io::Stage> stage) {
-  if (stage->name() == "tls") tls_stage_ = stage.get();
   // TLS always sits nearest the socket, below WebSocket.
-  auto at = tls_stage_ == stage.get() ? stages_.begin() : stages_.end();
-  stages_.insert(at, std::move(stage));
+  const bool tls = stage->name() == "tls";
+  const size_t level = tls ? 0 : stages_.size();
+  io::Stage* added = stage.get();
+  if (tls) tls_stage_ = added;
+  stages_.insert(stages_.begin() + static_cast<std::ptrdiff_t>(level), std::move(stage));
   links_.clear();
   for (size_t i = 0; i < stages_.size(); ++i) links_.push_back(std::make_unique<Link>(*this, i));
+  std::string first;
+  if (base::Status s = added->Begin(first); !s.ok()) {
+    log::Error("{}:{} - cid:{} - {}", ip_, port_, id_, s.message());
+    CloseAfterFlush(CloseReason::kTlsHandshakeError);
+    return;
+  }
+  if (!first.empty()) SendBelow(level, first);
 }
 
 bool Connection::stages_open() const {
@@ -153,7 +203,7 @@ void Connection::StartTls() {
     out_.Clear();
     unsent_wire_.store(wire_.size(), std::memory_order_relaxed);
   }
-  AddStage(endpoint_.tls->NewStage());
+  AddStage(NewTlsStage());
   handshake_deadline_ = Clock::now() + endpoint_.handshake_timeout();
   Flush();
   Rearm();
@@ -174,6 +224,10 @@ std::string Connection::peer_certificate_subject() const {
 void Connection::OnEvents(uint32_t events) {
   if (closed()) return;  // closed earlier in this turn; the event was already queued
   auto self = shared_from_this();  // Close() drops the worker's reference
+  if (connecting_) {
+    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) FinishOutbound();
+    return;
+  }
   if (events & EPOLLIN) ReadAvailable();
   if (closed()) return;
   if (events & EPOLLOUT) Flush();
@@ -221,7 +275,7 @@ void Connection::ReadAvailable() {
 void Connection::OnFirstBytesAuto(const char* data, size_t size) {
   awaiting_first_bytes_ = false;
   if (size > 0 && io::LooksLikeTlsHandshake(static_cast<unsigned char>(data[0]))) {
-    AddStage(endpoint_.tls->NewStage());
+    AddStage(NewTlsStage());
     handshake_deadline_ = Clock::now() + endpoint_.handshake_timeout();
     return;
   }
@@ -424,6 +478,11 @@ void Connection::OnTimer() {
   Clock::time_point now = Clock::now();
   if (handshake_deadline_ != Clock::time_point{} && now >= handshake_deadline_) {
     handshake_deadline_ = {};
+    if (connecting_) {
+      log::Debug("{} - cid:{} - connect timeout", dialled_host_, id_);
+      Close(CloseReason::kConnectFailed);
+      return;
+    }
     if (awaiting_first_bytes_) {
       OpenSession();  // no ClientHello came: a client that waits for INFO
     } else if (!stages_open()) {

@@ -64,6 +64,13 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   // handshakes; the session opens when they are done. False with the
   // connection closed when the loop refused the descriptor.
   bool Start(std::unique_ptr<Session> session);
+  // Owner thread: the same for a socket whose non-blocking connect is still
+  // in progress (io::StartConnect to `host`). The transport and the session
+  // start once it connects; a connect that fails, or does not finish within
+  // `timeout`, closes the connection with kConnectFailed. With a TLS
+  // endpoint (a client-role context) `host` is the name the server's
+  // certificate is checked against.
+  bool StartOutbound(std::unique_ptr<Session> session, std::string host, std::chrono::milliseconds timeout);
 
   // ---- for sessions ------------------------------------------------------
 
@@ -135,6 +142,10 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   };
   enum class WriteOutcome { kDrained, kBlocked, kFailed };
 
+  bool Register(uint32_t events);
+  void BeginTransport();
+  void FinishOutbound();
+  std::unique_ptr<io::Stage> NewTlsStage() const;
   void ReadAvailable();
   // Bytes for the layer at `level` (stages_.size() is the session).
   void PassUp(size_t level, char* data, size_t size);
@@ -170,6 +181,8 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   io::Stage* tls_stage_ = nullptr;
   bool session_open_ = false;
   bool awaiting_first_bytes_ = false;  // TlsMode::kAuto, before the first byte or the fallback
+  bool connecting_ = false;            // outbound, before the connect completed
+  std::string dialled_host_;           // outbound: for the TLS server name
 
   // Output. `out_` is shared with delivering threads (under out_mu_);
   // `wire_` and the write state below belong to whoever holds write_mu_.

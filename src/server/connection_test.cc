@@ -15,6 +15,7 @@
 #include <optional>
 #include <thread>
 
+#include "io/socket.h"
 #include "server/server.h"
 #include "server/worker.h"
 #include "test_certs.h"
@@ -106,6 +107,34 @@ class EchoSession final : public Session {
   std::string pending_;
 };
 
+// The dialling end of an outbound connection: says "hi" once open and
+// records every line it gets.
+class DialerSession final : public Session {
+ public:
+  DialerSession(Connection& conn, ToyLog& log, std::vector<std::string>& lines)
+      : conn_(conn), log_(log), lines_(lines) {}
+  void OnOpen() override { conn_.Send("hi\n"); }
+  void OnInput(char* data, size_t size) override {
+    pending_.append(data, size);
+    size_t nl;
+    while ((nl = pending_.find('\n')) != std::string::npos) {
+      std::lock_guard lock(log_.mu);
+      lines_.push_back(pending_.substr(0, nl));
+      pending_.erase(0, nl + 1);
+    }
+  }
+  void OnClose(CloseReason reason) override {
+    std::lock_guard lock(log_.mu);
+    log_.closed.push_back(reason);
+  }
+
+ private:
+  Connection& conn_;
+  ToyLog& log_;
+  std::vector<std::string>& lines_;
+  std::string pending_;
+};
+
 // The peer: a blocking socket with a read deadline, optionally TLS.
 class Peer {
  public:
@@ -185,7 +214,7 @@ class ConnectionTest : public ::testing::Test {
     options.addr = "127.0.0.1";
     options.port = -1;
     options.workers = 2;
-    log::SetLevel(log::Level::kOff);
+    log::SetLevel(std::getenv("TERN_TEST_LOG") ? log::Level::kTrace : log::Level::kOff);
     server_ = std::make_unique<Server>(options);
     base::Status started = server_->Start();
     ASSERT_TRUE(started.ok()) << started.message();
@@ -381,6 +410,77 @@ TEST_F(ConnectionTest, UntrustedServerCertificateIsRefusedByTheClient) {
   endpoint_.tls_mode = TlsMode::kImplicit;
   auto peer = Attach();
   EXPECT_NE(peer->StartTls(certs_->ca_cert), "");
+}
+
+TEST_F(ConnectionTest, OutboundConnectionStartsItsSessionOnceConnected) {
+  auto listener = io::Listen("127.0.0.1", 0, 4);
+  ASSERT_TRUE(listener.ok()) << listener.message();
+  std::vector<std::string> lines;
+  Endpoint dialer;
+  dialer.name = "dialer";
+  dialer.new_session = [&](Connection& conn) { return std::make_unique<DialerSession>(conn, log_, lines); };
+  ASSERT_TRUE(server_->workers()[1]->Dial("127.0.0.1", io::LocalPort(*listener), dialer, milliseconds(2000)).ok());
+  pollfd p{*listener, POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 2000), 1);
+  int fd = accept4(*listener, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  Peer peer(fd);
+  EXPECT_EQ(peer.Line(), "hi");
+  peer.Write("welcome\n");
+  for (int i = 0; i < 200 && [&] { std::lock_guard l(log_.mu); return lines.empty(); }(); ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  {
+    std::lock_guard lock(log_.mu);
+    EXPECT_EQ(lines, std::vector<std::string>{"welcome"});
+  }
+  close(*listener);
+}
+
+TEST_F(ConnectionTest, OutboundConnectFailureReachesTheSession) {
+  auto listener = io::Listen("127.0.0.1", 0, 4);
+  ASSERT_TRUE(listener.ok());
+  int port = io::LocalPort(*listener);
+  close(*listener);
+  std::vector<std::string> lines;
+  Endpoint dialer;
+  dialer.new_session = [&](Connection& conn) { return std::make_unique<DialerSession>(conn, log_, lines); };
+  base::Status dialled = server_->workers()[0]->Dial("127.0.0.1", port, dialer, milliseconds(2000));
+  if (dialled.ok()) {
+    EXPECT_EQ(Closed(1), std::vector<CloseReason>{CloseReason::kConnectFailed});
+  }
+}
+
+TEST_F(ConnectionTest, OutboundTlsVerifiesTheServerByName) {
+  // Both ends are tern connections: a client-role TLS dialler and a
+  // server-role TLS echo endpoint, on different workers.
+  UseTls(TlsMode::kImplicit);
+  auto listener = io::Listen("127.0.0.1", 0, 4);
+  ASSERT_TRUE(listener.ok());
+  io::TlsConfig client_config;
+  client_config.ca_file = certs_->ca_cert;
+  client_config.verify_peer = true;
+  auto client_tls = io::TlsContext::Create(client_config, io::TlsContext::Role::kClient);
+  ASSERT_TRUE(client_tls.ok()) << client_tls.message();
+  std::vector<std::string> lines;
+  Endpoint dialer;
+  dialer.tls = std::move(client_tls).value();
+  dialer.tls_mode = TlsMode::kImplicit;
+  dialer.new_session = [&](Connection& conn) { return std::make_unique<DialerSession>(conn, log_, lines); };
+  ASSERT_TRUE(server_->workers()[1]->Dial("localhost", io::LocalPort(*listener), dialer, milliseconds(2000)).ok());
+  pollfd p{*listener, POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 2000), 1);
+  int fd = accept4(*listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  server_->workers()[0]->Adopt(fd, endpoint_);
+  for (int i = 0; i < 200 && [&] { std::lock_guard l(log_.mu); return lines.size() < 2; }(); ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  {
+    std::lock_guard lock(log_.mu);
+    EXPECT_EQ(lines, (std::vector<std::string>{"HELLO", "HI"}));
+  }
+  close(*listener);
 }
 
 TEST(TlsContextTest, BadFilesAreNamed) {

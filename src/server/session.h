@@ -32,6 +32,7 @@ enum class CloseReason {
   kAuthenticationTimeout,
   kTlsHandshakeError,
   kWebsocketHandshakeError,
+  kConnectFailed,
   kServerShutdown,
 };
 std::string_view CloseReasonText(CloseReason reason);

@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "server/connection.h"
+#include "io/socket.h"
 #include "server/endpoint.h"
 #include "server/server.h"
 
@@ -48,6 +49,18 @@ void Worker::Adopt(int fd, const Endpoint& endpoint) {
     connections_.emplace(conn.get(), conn);
     conn->Start(endpoint.new_session(*conn));
   });
+}
+
+base::Status Worker::Dial(const std::string& host, int port, const Endpoint& endpoint,
+                          std::chrono::milliseconds timeout) {
+  auto fd = io::StartConnect(host, port);
+  if (!fd.ok()) return fd.status();
+  loop_.Post([this, fd = *fd, host, &endpoint, timeout] {
+    auto conn = std::make_shared<Connection>(*this, fd, server_.NextClientId(), endpoint);
+    connections_.emplace(conn.get(), conn);
+    conn->StartOutbound(endpoint.new_session(*conn), host, timeout);
+  });
+  return base::Status::Ok();
 }
 
 void Worker::QueueFlush(std::shared_ptr<Connection> conn) { to_flush_.push_back(std::move(conn)); }

@@ -14,10 +14,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "base/status.h"
 #include "core/router.h"
 #include "io/event_loop.h"
 
@@ -40,6 +42,11 @@ class Worker {
 
   // Any thread: take ownership of an accepted socket of `endpoint`.
   void Adopt(int fd, const Endpoint& endpoint);
+  // Any thread: connect to host:port without blocking and run `endpoint`'s
+  // session on it once connected (routes dial their peers this way). An
+  // immediate failure (bad address) comes back here; a later one reaches
+  // the session as a close with CloseReason::kConnectFailed.
+  base::Status Dial(const std::string& host, int port, const Endpoint& endpoint, std::chrono::milliseconds timeout);
   // Delivering thread: flush `conn` at the end of this turn (batched).
   void QueueFlush(std::shared_ptr<Connection> conn);
   // Loop thread: a connection has closed. It stays alive at least until the
