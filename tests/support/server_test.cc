@@ -81,12 +81,26 @@ void ServerTest::StartServer(const ServerLimits& limits, std::vector<std::string
   }
   const TestCerts* certs = nullptr;
   if (UsesTls(transport())) {
-    std::string error;
-    certs = GetTestCerts(&error);
-    ASSERT_NE(certs, nullptr) << "no test certificates for " << TransportName(transport()) << ": " << error;
+    certs = Certs();
+    if (certs == nullptr) return;
   }
-  server_ = std::make_unique<ServerProcess>(*flavor_, limits, std::move(extra_args), ListenersFor(transport(), certs));
+  StartServerWith(ListenersFor(transport(), certs), limits, std::move(extra_args));
+}
+
+void ServerTest::StartServerWith(const ServerListeners& listeners, const ServerLimits& limits,
+                                 std::vector<std::string> extra_args) {
+  if (std::string why = flavor_->Unsupported(limits, listeners); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
+  server_ = std::make_unique<ServerProcess>(*flavor_, limits, std::move(extra_args), listeners);
   ASSERT_TRUE(server_->Start()) << flavor_->Name() << " server did not start: " << server_->error();
+}
+
+const TestCerts* ServerTest::Certs() {
+  std::string error;
+  const TestCerts* certs = GetTestCerts(&error);
+  if (certs == nullptr) ADD_FAILURE() << "no test certificates (openssl): " << error;
+  return certs;
 }
 
 ::testing::AssertionResult ServerTest::Connect(RawClient& client, const std::string& connect_json,

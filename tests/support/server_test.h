@@ -26,6 +26,7 @@
 #include "server_flavor.h"
 #include "server_process.h"
 #include "target.h"
+#include "test_certs.h"
 
 namespace tern::testing {
 
@@ -36,8 +37,6 @@ struct ServerParam {
   Transport transport = Transport::kTcp;
 };
 void PrintTo(const ServerParam& param, std::ostream* os);
-
-struct TestCerts;
 
 // The listeners a transport needs, with these certificates (blank paths
 // without: enough to ask a flavour whether it can).
@@ -54,6 +53,12 @@ class ServerTest : public ::testing::TestWithParam<ServerParam> {
   // flavour cannot express them, fails when the server does not come up.
   // Use START_SERVER / START_SERVER_WITH_ARGS.
   void StartServer(const ServerLimits& limits = {}, std::vector<std::string> extra_args = {});
+  // Starts server_ with exactly these listeners, whatever the transport
+  // parameter: suites about one transport's own behaviour. Use START_SERVER_WITH.
+  void StartServerWith(const ServerListeners& listeners, const ServerLimits& limits = {},
+                       std::vector<std::string> extra_args = {});
+  // The test certificates; nullptr (and a test failure) when openssl cannot make them.
+  const TestCerts* Certs();
 
   const ServerFlavor& flavor() const { return *flavor_; }
   bool IsNats() const { return GetParam().flavor == "nats"; }
@@ -92,6 +97,13 @@ std::vector<ServerParam> AllTransports(const std::vector<std::string>& flavors =
 #define START_SERVER_WITH_ARGS(limits, ...)       \
   do {                                            \
     StartServer(limits, {__VA_ARGS__});           \
+    if (IsSkipped() || HasFatalFailure()) return; \
+  } while (0)
+
+// START_SERVER_WITH(listeners[, limits])
+#define START_SERVER_WITH(...)                    \
+  do {                                            \
+    StartServerWith(__VA_ARGS__);                 \
     if (IsSkipped() || HasFatalFailure()) return; \
   } while (0)
 
