@@ -146,6 +146,18 @@ bool ServerProcess::Start(std::chrono::milliseconds ready_timeout) {
         websocket_port_ = ws_port;
         return true;
       }
+      // Scaffolding until tern's websocket stage is in main: the flag can
+      // land first, and then the server is ready without that listener.
+      if (ws_port != 0 && flavor_name_ == "tern" && PortIsListening(port)) {
+        const std::string log = StderrTail(1 << 16);
+        if (log.find("Server is ready") != std::string::npos &&
+            log.find("Listening for websocket clients") == std::string::npos) {
+          error_ = "tern-server took --websocket.port but started no websocket listener";
+          websocket_not_built_ = true;
+          Stop(std::chrono::seconds(2));
+          return false;
+        }
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     if (pid_ > 0) {  // alive but never listened: give up on this binary

@@ -51,6 +51,8 @@ class ServerProcess {
   std::string url() const;  // nats://127.0.0.1:PORT
   const std::string& flavor_name() const { return flavor_name_; }
   const std::string& error() const { return error_; }
+  // Start() failed because tern has the websocket flags but not the listener yet.
+  bool websocket_not_built() const { return websocket_not_built_; }
   const std::string& stderr_path() const { return stderr_path_; }
   std::string StderrTail(size_t max_bytes = 4000) const;
 
@@ -76,6 +78,7 @@ class ServerProcess {
   bool stopped_ = false;
   bool check_exit_ = true;
   bool crashed_ = false;  // exited without being asked to
+  bool websocket_not_built_ = false;
   std::optional<int> exit_code_;
   std::chrono::milliseconds stop_duration_{0};
 };

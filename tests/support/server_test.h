@@ -31,10 +31,14 @@
 namespace tern::testing {
 
 bool NatsReferenceEnabled();  // env TERN_TEST_AGAINST_NATS=1
+// env TERN_TEST_TRANSPORTS (e.g. "tcp,ws") names the transports to run;
+// unset means all. The others skip: the list of cases CTest knows stays fixed.
+bool TransportSelected(Transport transport);
 
 struct ServerParam {
   std::string flavor;  // "tern" or "nats"
   Transport transport = Transport::kTcp;
+  bool in_transport_dimension = false;  // a TERN_INSTANTIATE_TRANSPORTS case (names and prints it)
 };
 void PrintTo(const ServerParam& param, std::ostream* os);
 
