@@ -9,7 +9,7 @@
 
 #include "base/log.h"
 #include "io/socket.h"
-#include "server/config.h"
+#include "server/config/config.h"
 #include "server/server.h"
 
 int main(int argc, char** argv) {

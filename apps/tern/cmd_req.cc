@@ -12,7 +12,9 @@ int RunReq(const GlobalOptions& g, const ReqOptions& o) {
   msg.subject = o.subject;
   std::string error;
   if (!ParseHeaders(o.headers, &msg.headers, &error)) return Fail(kExitUsage, error);
-  if (!ReadPayload(o.payload, o.file, &msg.data, &error)) return Fail(kExitUsage, error);
+  // Bounded by the request timeout: a stdin that never ends (left open by
+  // whoever started us) must not hang a request.
+  if (!ReadPayload(o.payload, o.file, &msg.data, &error, o.timeout)) return Fail(kExitUsage, error);
 
   auto watch = std::make_shared<EventWatch>(false);
   int code = kExitOk;

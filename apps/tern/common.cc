@@ -1,11 +1,10 @@
 #include "common.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
-#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -26,7 +25,7 @@ int ExitCodeFor(Code code) {
     case Code::kAuthFailed:
     case Code::kDisconnected:
     case Code::kClosed:
-    case Code::kNotSupported:  // tls:// or ws:// URLs: nothing we can connect to
+    case Code::kNotSupported:  // nothing here we can connect to
       return kExitConnect;
     case Code::kBufferFull:
     case Code::kServerError:
@@ -92,10 +91,27 @@ Options MakeOptions(const GlobalOptions& g, std::shared_ptr<EventWatch> watch) {
   o.password = g.password;
   o.token = g.token;
   o.name = g.name;
+  o.tls = g.tls;
   // A CLI run is short: a first failed pass gives exit 2 rather than a hang.
   o.reconnect.initial_delay = std::chrono::milliseconds(250);
   o.reconnect.max_delay = std::chrono::milliseconds(2000);
   return o;
+}
+
+// The library names its options (tls.ca_file); say which flag sets them.
+std::string FlagHint(std::string_view message) {
+  static constexpr std::pair<std::string_view, std::string_view> kFlags[] = {
+      {"tls.ca_file", "--tlsca"},
+      {"tls.cert_file", "--tlscert and --tlskey"},
+      {"tls.handshake_first", "--tlsfirst"},
+      {"tls.server_name", "a URL with a host name the certificate carries"},
+  };
+  std::string out;
+  for (auto [option, flag] : kFlags) {
+    if (message.find(option) == std::string_view::npos) continue;
+    out += std::string(out.empty() ? "" : "; ") + std::string(option) + " is " + std::string(flag);
+  }
+  return out;
 }
 
 std::unique_ptr<Connection> Connect(const GlobalOptions& g, int* exit_code, Options options) {
@@ -105,6 +121,8 @@ std::unique_ptr<Connection> Connect(const GlobalOptions& g, int* exit_code, Opti
     for (const auto& s : g.servers) servers += (servers.empty() ? "" : ",") + s;
     if (servers.empty()) servers = std::string(kDefaultServer);
     *exit_code = Fail("connecting to " + servers, conn.status());
+    std::string hint = FlagHint(conn.status().message());
+    if (!hint.empty()) std::fprintf(stderr, "tern: hint: %s\n", hint.c_str());
     return nullptr;
   }
   *exit_code = kExitOk;
@@ -113,68 +131,6 @@ std::unique_ptr<Connection> Connect(const GlobalOptions& g, int* exit_code, Opti
 
 std::unique_ptr<Connection> Connect(const GlobalOptions& g, int* exit_code) {
   return Connect(g, exit_code, MakeOptions(g));
-}
-
-std::optional<std::chrono::nanoseconds> ParseDurationNs(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || value < 0 || !std::isfinite(value)) return std::nullopt;
-  std::string_view unit(end, text.data() + text.size() - end);
-  double scale;
-  if (unit.empty() || unit == "s") {
-    scale = 1e9;
-  } else if (unit == "ms") {
-    scale = 1e6;
-  } else if (unit == "us" || unit == "µs") {
-    scale = 1e3;
-  } else if (unit == "ns") {
-    scale = 1;
-  } else if (unit == "m") {
-    scale = 60e9;
-  } else if (unit == "h") {
-    scale = 3600e9;
-  } else {
-    return std::nullopt;
-  }
-  double ns = value * scale;
-  if (ns > 1e18) return std::nullopt;
-  return std::chrono::nanoseconds(static_cast<int64_t>(ns));
-}
-
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
-  auto ns = ParseDurationNs(text);
-  if (!ns) return std::nullopt;
-  // Round up so "100us" does not become a zero (= no) timeout.
-  return std::chrono::ceil<std::chrono::milliseconds>(*ns);
-}
-
-std::optional<uint64_t> ParseSize(std::string_view text) {
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end == text.data()) return std::nullopt;
-  std::string_view unit(end, text.data() + text.size() - end);
-  if (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
-  uint64_t scale;
-  if (unit.empty() || unit == "B" || unit == "b") {
-    scale = 1;
-  } else if (unit == "k" || unit == "K" || unit == "KB" || unit == "kB") {
-    scale = 1000;
-  } else if (unit == "KiB" || unit == "Ki") {
-    scale = 1024;
-  } else if (unit == "M" || unit == "MB") {
-    scale = 1000 * 1000;
-  } else if (unit == "MiB" || unit == "Mi") {
-    scale = 1024 * 1024;
-  } else if (unit == "G" || unit == "GB") {
-    scale = 1000ull * 1000 * 1000;
-  } else if (unit == "GiB" || unit == "Gi") {
-    scale = 1024ull * 1024 * 1024;
-  } else {
-    return std::nullopt;
-  }
-  if (value > UINT64_MAX / scale) return std::nullopt;
-  return value * scale;
 }
 
 std::vector<std::string> SplitList(std::string_view text) {
@@ -210,9 +166,22 @@ bool ParseHeaders(const std::vector<std::string>& flags, Headers* h, std::string
   return true;
 }
 
-bool ReadAll(int fd, std::string* out) {
+bool ReadAll(int fd, std::string* out, std::optional<std::chrono::milliseconds> timeout) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
   char buf[65536];
   for (;;) {
+    if (timeout) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+      pollfd p{fd, POLLIN, 0};
+      int r = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+      if (r < 0 && errno == EINTR) continue;
+      if (r == 0) {
+        errno = ETIMEDOUT;
+        return false;
+      }
+      if (r < 0) return false;
+    }
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n > 0) {
       out->append(buf, static_cast<size_t>(n));
@@ -224,7 +193,8 @@ bool ReadAll(int fd, std::string* out) {
   }
 }
 
-bool ReadPayload(const std::optional<std::string>& arg, const std::string& file, std::string* out, std::string* error) {
+bool ReadPayload(const std::optional<std::string>& arg, const std::string& file, std::string* out, std::string* error,
+                 std::optional<std::chrono::milliseconds> stdin_timeout) {
   out->clear();
   if (!file.empty()) {
     int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -240,8 +210,13 @@ bool ReadPayload(const std::optional<std::string>& arg, const std::string& file,
   }
   bool from_stdin = arg ? *arg == "-" : !::isatty(STDIN_FILENO);
   if (from_stdin) {
-    if (!ReadAll(STDIN_FILENO, out)) {
-      *error = std::string("cannot read stdin: ") + std::strerror(errno);
+    if (!ReadAll(STDIN_FILENO, out, stdin_timeout)) {
+      if (errno == ETIMEDOUT) {
+        *error = "stdin did not end within " + HumanDuration(*stdin_timeout) +
+                 ": give the payload as an argument ('' for none) or close stdin";
+      } else {
+        *error = std::string("cannot read stdin: ") + std::strerror(errno);
+      }
       return false;
     }
     return true;

@@ -33,6 +33,7 @@ enum ExitCode : int {
 
 inline constexpr std::string_view kDefaultServer = "nats://127.0.0.1:4222";
 inline constexpr std::string_view kServerEnv = "TERN_SERVER";
+inline constexpr std::string_view kServerEnvFallback = "NATS_URL";  // what nats tools read; TERN_SERVER wins
 
 struct GlobalOptions {
   std::vector<std::string> servers;  // already split on commas
@@ -41,6 +42,7 @@ struct GlobalOptions {
   std::string password;
   std::string token;
   std::string name = "tern-cli";
+  TlsOptions tls;  // --tlscert, --tlskey, --tlsca, --tlsfirst
 };
 
 struct PubOptions {
@@ -148,11 +150,6 @@ Options MakeOptions(const GlobalOptions& g, std::shared_ptr<EventWatch> watch = 
 std::unique_ptr<Connection> Connect(const GlobalOptions& g, int* exit_code, Options options);
 std::unique_ptr<Connection> Connect(const GlobalOptions& g, int* exit_code);
 
-// "1.5s", "250ms", "2m", "100us", "1h"; a bare number is seconds.
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
-std::optional<std::chrono::nanoseconds> ParseDurationNs(std::string_view text);
-// "128", "4k", "1KiB", "2MB", "1MiB" (k/K/KB = 1000, KiB = 1024).
-std::optional<uint64_t> ParseSize(std::string_view text);
 // Splits "a,b , c" on commas, dropping empty items.
 std::vector<std::string> SplitList(std::string_view text);
 
@@ -161,9 +158,14 @@ bool ParseHeaders(const std::vector<std::string>& flags, Headers* h, std::string
 
 // The payload of pub/req: the file when given, else stdin when the argument
 // is "-" or absent with stdin not a terminal, else the argument (or "").
-// False with *error set when a file cannot be read.
-bool ReadPayload(const std::optional<std::string>& arg, const std::string& file, std::string* out, std::string* error);
-bool ReadAll(int fd, std::string* out);
+// False with *error set when a file cannot be read, or when stdin_timeout is
+// given and stdin has not ended by then: a stdin left open by the caller
+// (a script, a service manager) must not hang the command.
+bool ReadPayload(const std::optional<std::string>& arg, const std::string& file, std::string* out, std::string* error,
+                 std::optional<std::chrono::milliseconds> stdin_timeout = std::nullopt);
+// Reads fd to its end; with a timeout, false with errno ETIMEDOUT when it
+// has not ended by then.
+bool ReadAll(int fd, std::string* out, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
 // Replaces {{Count}} / {{.Count}} with n; untouched when absent.
 std::string ExpandCount(std::string_view text, uint64_t n);

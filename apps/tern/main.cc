@@ -6,14 +6,15 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "base/units.h"
 #include "common.h"
 
 namespace {
-
-using tern::cli::ParseDuration;
 
 constexpr const char* kExitCodes = R"(Exit codes:
   0  success
@@ -23,21 +24,69 @@ constexpr const char* kExitCodes = R"(Exit codes:
   4  no responders: nobody is subscribed to the request subject
   5  other server error (-ERR, payload above the server's max_payload))";
 
+constexpr const char* kShortFlags = R"(Short flags mean the same in every command:
+  -s server  -n count  -t timeout  -H header  -f file  -r raw  -q quiet
+  -e echo  -c command  -h help (alone: -h followed by anything is an error))";
+
 std::string Footer(const std::string& examples) {
-  return (examples.empty() ? "" : "Examples:\n" + examples + "\n\n") + kExitCodes;
+  return (examples.empty() ? "" : "Examples:\n" + examples + "\n\n") + kShortFlags + "\n\n" + kExitCodes;
+}
+
+// A subcommand's --help lists the global options too (CLI11 shows only the
+// subcommand's own), so `tern pub --help` is complete by itself.
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_footer(const CLI::App* app) const override {
+    const CLI::App* parent = app->get_parent();
+    if (parent == nullptr) return CLI::Formatter::make_footer(app);
+    std::vector<const CLI::Option*> globals = parent->get_options([](const CLI::Option* o) {
+      return o->get_name() != "--help" && o->get_name() != "--version" && !o->get_group().empty();
+    });
+    return make_group("Global options (before or after the command)", false, globals) + "\n" +
+           CLI::Formatter::make_footer(app);
+  }
+};
+
+// The server's own rules (base/units.h): a unit is required except for 0,
+// and the value must be whole milliseconds.
+std::optional<std::chrono::milliseconds> ParseMillis(std::string_view text) {
+  auto d = tern::units::ParseDuration(text);
+  return d ? tern::units::ToWholeMillis(*d) : std::nullopt;
+}
+
+// CLI11 lets a vector option take every following word: "-H k:v hello"
+// took "hello" as a second header, "--server URL subject" the subject as a
+// second URL. One value per occurrence; repeat the flag to collect more.
+CLI::Option* OneValueEach(CLI::Option* option) { return option->allow_extra_args(false); }
+
+// mosquitto_pub's -h is the host. "tern pub -h broker x y" printed help and
+// exited 0 having published nothing; a script would never notice. So -h is
+// help only as the last word, anything after it is a usage error. Returns
+// the offending index or 0.
+int MisusedHelpFlag(int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;  // what follows is payload, not flags
+    if (arg == "-h") return i;
+  }
+  return 0;
 }
 
 // Validators keep a bad value a parse error, so it gets exit code 1 and the
 // "Run with --help" hint like every other usage mistake.
 const CLI::Validator kDuration(
     [](std::string& value) -> std::string {
-      return ParseDuration(value) ? std::string() : "not a duration (use e.g. 500ms, 2s, 1m): " + value;
+      return ParseMillis(value) ? std::string()
+                                : "not a duration: " + value + " (a number with a unit, " +
+                                      std::string(tern::units::kDurationExamples) + "; whole milliseconds)";
     },
     "DURATION");
 
 const CLI::Validator kSize(
     [](std::string& value) -> std::string {
-      return tern::cli::ParseSize(value) ? std::string() : "not a size (use e.g. 128, 4KiB, 1MB): " + value;
+      return tern::units::ParseSize(value)
+                 ? std::string()
+                 : "not a size: " + value + " (" + std::string(tern::units::kSizeExamples) + "; KB = 1024 bytes)";
     },
     "SIZE");
 
@@ -49,13 +98,14 @@ const CLI::Validator kNonNegative(
     },
     "NUMBER>=0");
 
-std::chrono::milliseconds Ms(const std::string& text) { return *ParseDuration(text); }
+std::chrono::milliseconds Ms(const std::string& text) { return *ParseMillis(text); }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace tern::cli;
   CLI::App app{"tern: publish, subscribe, request, reply, benchmark and inspect a tern (or NATS) server", "tern"};
+  app.formatter(std::make_shared<HelpFormatter>());  // before the subcommands, which inherit it
   app.require_subcommand(1);
   app.fallthrough();  // global flags may also follow the command
   app.set_version_flag("--version", "tern 0.1.0");
@@ -64,14 +114,17 @@ int main(int argc, char** argv) {
              "  tern pub orders.new '{\"id\":1}' --count 10\n"
              "  tern reply time.now --command date & tern req time.now\n"
              "  tern bench load --pub 2 --sub 2 --msgs 1000000 --size 16\n"
-             "  TERN_SERVER=nats://broker.example:4222 tern status"));
+             "  TERN_SERVER=nats://broker.example:4222 tern status   (NATS_URL too; TERN_SERVER wins)"));
 
   GlobalOptions g;
   std::string connect_timeout = "2s";
-  app.add_option("-s,--server", g.servers,
-                 "Server URLs, comma-separated (nats://host:port, host:port, nats://user:pass@host:port)")
+  // The environment is read after parsing: two variables, TERN_SERVER first.
+  OneValueEach(
+      app.add_option(
+          "-s,--server", g.servers,
+          "Server URLs, comma-separated (nats://host:port, tls://host:port, ws://host:port, wss://..., host:port, "
+          "nats://user:pass@host:port); env TERN_SERVER or NATS_URL"))
       ->delimiter(',')
-      ->envname(std::string(kServerEnv))
       ->default_str(std::string(kDefaultServer));
   app.add_option("--user", g.user, "User name")->envname("TERN_USER");
   app.add_option("--password", g.password, "Password")->envname("TERN_PASSWORD");
@@ -80,6 +133,14 @@ int main(int argc, char** argv) {
   app.add_option("--connect-timeout", connect_timeout, "Connect and handshake timeout")
       ->check(kDuration)
       ->capture_default_str();
+  // TLS, with the nats CLI's names. Any of them makes the connection TLS
+  // (so does a tls:// URL, or a server that requires it).
+  app.add_option("--tlscert", g.tls.cert_file, "TLS client certificate (PEM), for servers that verify clients");
+  app.add_option("--tlskey", g.tls.key_file, "Private key of --tlscert (PEM)");
+  app.add_option("--tlsca", g.tls.ca_file, "CA certificates (PEM) to trust for the server's certificate")
+      ->default_str("the system's");
+  app.add_flag("--tlsfirst", g.tls.handshake_first,
+               "TLS handshake before the server's INFO (servers with handshake_first)");
 
   // pub
   PubOptions pub;
@@ -92,13 +153,13 @@ int main(int argc, char** argv) {
   pub_cmd->add_option("-n,--count", pub.count, "Number of messages to publish")
       ->check(kNonNegative)
       ->capture_default_str();
-  pub_cmd->add_option("-r,--rate", pub.rate, "Messages per second; 0 publishes as fast as possible")
+  pub_cmd->add_option("--rate", pub.rate, "Messages per second; 0 publishes as fast as possible")
       ->check(kNonNegative)
       ->capture_default_str();
   pub_cmd->add_option("-f,--file", pub.file, "Read the body from this file")->excludes(pub_payload_opt);
-  pub_cmd->add_option("-H,--header", pub.headers, "Header Key:Value (repeatable)");
+  OneValueEach(pub_cmd->add_option("-H,--header", pub.headers, "Header Key:Value (repeat for more)"));
   pub_cmd->add_option("--reply", pub.reply, "Reply subject to send with the message");
-  pub_cmd->add_option("--timeout", pub_timeout, "How long to wait for the server to confirm")
+  pub_cmd->add_option("-t,--timeout", pub_timeout, "How long to wait for the server to confirm")
       ->check(kDuration)
       ->capture_default_str();
   pub_cmd->add_flag("-q,--quiet", pub.quiet, "Print nothing on success");
@@ -111,7 +172,7 @@ int main(int argc, char** argv) {
   std::string sub_timeout = "0";
   auto* sub_cmd = app.add_subcommand("sub", "Subscribe to a subject and print what arrives");
   sub_cmd->add_option("subject", sub.subject, "Subject, may contain wildcards (* and >)")->required();
-  sub_cmd->add_option("-q,--queue", sub.queue, "Join this queue group: each message goes to one member");
+  sub_cmd->add_option("--queue", sub.queue, "Join this queue group: each message goes to one member");
   sub_cmd->add_option("-n,--count", sub.count, "Exit after this many messages (0: until Ctrl-C)")
       ->check(kNonNegative)
       ->capture_default_str();
@@ -132,7 +193,7 @@ int main(int argc, char** argv) {
   auto* req_payload_opt =
       req_cmd->add_option("payload", req_payload, "Request body; '-' or absent with stdin not a terminal reads stdin");
   req_cmd->add_option("-f,--file", req.file, "Read the body from this file")->excludes(req_payload_opt);
-  req_cmd->add_option("-H,--header", req.headers, "Header Key:Value (repeatable)");
+  OneValueEach(req_cmd->add_option("-H,--header", req.headers, "Header Key:Value (repeat for more)"));
   req_cmd->add_option("-t,--timeout", req_timeout, "How long to wait for the reply")
       ->check(kDuration)
       ->capture_default_str();
@@ -155,15 +216,16 @@ int main(int argc, char** argv) {
   reply_cmd->add_option("--command-timeout", reply_command_timeout, "Kill --command (and do not answer) after this")
       ->check(kDuration)
       ->capture_default_str();
-  reply_cmd->add_option("-q,--queue", reply.queue, "Join this queue group, so several repliers share the load");
+  reply_cmd->add_option("--queue", reply.queue, "Join this queue group, so several repliers share the load");
   reply_cmd->add_option("-n,--count", reply.count, "Exit after answering this many requests (0: until Ctrl-C)")
       ->check(kNonNegative)
       ->capture_default_str();
-  reply_cmd->add_option("-H,--header", reply.headers, "Header Key:Value to add to every answer (repeatable)");
+  OneValueEach(
+      reply_cmd->add_option("-H,--header", reply.headers, "Header Key:Value to add to every answer (repeat for more)"));
   reply_cmd->add_option("--sleep", reply_sleep, "Wait this long before answering each request")
       ->check(kDuration)
       ->capture_default_str();
-  reply_cmd->add_flag("--quiet", reply.quiet, "Do not print the requests");
+  reply_cmd->add_flag("-q,--quiet", reply.quiet, "Do not print the requests");
   reply_cmd->footer(
       Footer("  tern reply greet 'hello there'\n  tern reply echo --echo --queue echoers\n"
              "  tern reply upper --command 'tr a-z A-Z'"));
@@ -183,7 +245,9 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--msgs", bench.msgs, "Messages (requests) in total, split over the publishers")
       ->check(kNonNegative)
       ->capture_default_str();
-  bench_cmd->add_option("--size", bench_size, "Payload size (128, 4KiB, 1MB)")->check(kSize)->capture_default_str();
+  bench_cmd->add_option("--size", bench_size, "Payload size (128, 4KiB, 1MiB; KB = 1024)")
+      ->check(kSize)
+      ->capture_default_str();
   bench_cmd->add_option("--queue", bench.queue, "Subscribers join this queue group (each message to one of them)");
   bench_cmd->add_flag("--request", bench.request,
                       "Request/reply: --pub requesters make sequential requests to --sub responders; "
@@ -194,7 +258,7 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--warmup", bench.warmup, "With --request: round trips per requester not measured")
       ->check(kNonNegative)
       ->capture_default_str();
-  bench_cmd->add_option("--timeout", bench_timeout, "Bound on the whole run; unfinished is exit code 3")
+  bench_cmd->add_option("-t,--timeout", bench_timeout, "Bound on the whole run; unfinished is exit code 3")
       ->check(kDuration)
       ->capture_default_str();
   bench_cmd->add_option("--request-timeout", bench_request_timeout, "With --request: timeout of each request")
@@ -226,6 +290,15 @@ int main(int argc, char** argv) {
                  argv[1]);
     return kExitUsage;
   }
+  if (int i = MisusedHelpFlag(argc, argv); i > 0) {
+    std::string next = argv[i + 1];
+    std::string hint = next.starts_with("-") ? "-s nats://HOST:4222" : "-s nats://" + next + ":4222";
+    std::fprintf(stderr,
+                 "tern: -h is help and takes nothing after it; to name the server use -s/--server (%s)\n"
+                 "Run with --help for more information.\n",
+                 hint.c_str());
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -233,6 +306,15 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
 
+  if (g.servers.empty()) {
+    for (std::string_view name : {kServerEnv, kServerEnvFallback}) {
+      const char* value = std::getenv(std::string(name).c_str());
+      if (value != nullptr && *value != '\0') {
+        g.servers.emplace_back(value);
+        break;
+      }
+    }
+  }
   // Both "-s a,b" and TERN_SERVER="a, b" end up as one URL per entry.
   std::vector<std::string> servers;
   for (const auto& s : g.servers) {
@@ -263,7 +345,7 @@ int main(int argc, char** argv) {
     return RunReply(g, reply);
   }
   if (app.got_subcommand(bench_cmd)) {
-    bench.size = static_cast<size_t>(*ParseSize(bench_size));
+    bench.size = static_cast<size_t>(*tern::units::ParseSize(bench_size));
     bench.timeout = Ms(bench_timeout);
     bench.request_timeout = Ms(bench_request_timeout);
     bench.progress = !no_progress;

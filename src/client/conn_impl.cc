@@ -23,6 +23,17 @@ Status ConnImpl::Start() {
     if (!url.ok()) return url.status();
     servers_.push_back(std::move(url.value()));
   }
+  // As nats.go: one tls:// URL, or any TLS setting, makes every server of the
+  // connection TLS, discovered ones included.
+  const TlsOptions& tls = options_.tls;
+  secure_ = tls.required || !tls.ca_file.empty() || !tls.cert_file.empty() || tls.handshake_first;
+  for (const ServerUrl& url : servers_) secure_ = secure_ || url.scheme == "tls" || url.scheme == "wss";
+  if (secure_ || !tls.key_file.empty()) {
+    // Now, so that a CA or certificate file that cannot be read fails Connect().
+    Result<std::unique_ptr<TlsContext>> ctx = TlsContext::Create(tls);
+    if (!ctx.ok()) return ctx.status();
+    tls_ctx_ = std::move(ctx.value());
+  }
   // The I/O thread owns connecting from here on, but the first connect is
   // done on the caller's thread so Connect() can report why it failed.
   Status last(Code::kConnectFailed, "no server reachable");
@@ -37,7 +48,7 @@ Status ConnImpl::Start() {
       break;
     }
     // Wrong credentials or protocol trouble will not get better elsewhere.
-    if (last.code() == Code::kAuthFailed) return last;
+    if (last.code() == Code::kAuthFailed || last.code() == Code::kInvalidArgument) return last;
   }
   if (!last.ok() && !options_.retry_on_failed_connect) return last;
   {
@@ -209,6 +220,12 @@ std::string ConnImpl::connected_url() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (state_ != ConnState::kConnected && state_ != ConnState::kDraining) return "";
   return current_url_.ToString();
+}
+
+TransportInfo ConnImpl::transport_info() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_ != ConnState::kConnected && state_ != ConnState::kDraining) return {};
+  return transport_info_;
 }
 
 ConnectionStats ConnImpl::stats() const {

@@ -46,6 +46,7 @@
 #include "request_mux.h"
 #include "sub_state.h"
 #include "tern/connection.h"
+#include "tls_transport.h"
 #include "transport.h"
 #include "url.h"
 
@@ -85,6 +86,7 @@ class ConnImpl : public std::enable_shared_from_this<ConnImpl>, private proto::n
   const std::string& id() const { return id_; }
   ServerInfo server_info() const;
   std::string connected_url() const;
+  TransportInfo transport_info() const;
   ConnectionStats stats() const;
   const Options& options() const { return options_; }
 
@@ -103,6 +105,15 @@ class ConnImpl : public std::enable_shared_from_this<ConnImpl>, private proto::n
 
   // conn_io.cc
   Status ConnectTo(const ServerUrl& url, std::shared_ptr<Transport>* out, ServerInfo* info, std::string* leftover);
+  // Replaces *t by TLS over it (the handshake done) and makes it the
+  // transport Close() interrupts. `where` prefixes errors.
+  Status UpgradeToTls(const ServerUrl& url, std::shared_ptr<Transport>* t, Clock::time_point deadline,
+                      const std::string& where);
+  // The same for the WebSocket upgrade (ws://, wss:// over TLS).
+  Status UpgradeToWebSocket(const ServerUrl& url, std::shared_ptr<Transport>* t, Clock::time_point deadline,
+                            const std::string& where);
+  // Makes t the transport Close() interrupts; false once closed.
+  bool SetDialing(const std::shared_ptr<Transport>& t);
   void InstallLocked(std::shared_ptr<Transport> transport, const ServerUrl& url, const ServerInfo& info);
   void IoLoop();
   void HandleDisconnect(const Status& why);
@@ -192,6 +203,7 @@ class ConnImpl : public std::enable_shared_from_this<ConnImpl>, private proto::n
   OutBuffer direct_buf_;               // WriteNowLocked's buffer; only the thread holding writing_ touches it
   OutBuffer out_;
   std::shared_ptr<Transport> transport_;
+  TransportInfo transport_info_;                   // what transport_ is
   std::shared_ptr<Transport> dialing_;             // the transport being handshaken, so Close can interrupt it
   std::deque<std::shared_ptr<PongWaiter>> pongs_;  // null entries are keep-alive PINGs
   int pings_out_ = 0;
@@ -199,6 +211,13 @@ class ConnImpl : public std::enable_shared_from_this<ConnImpl>, private proto::n
   ServerUrl current_url_;
   size_t current_index_ = 0;
   std::vector<ServerUrl> servers_;
+  // TLS for every server of this connection, not only where the server asks
+  // for it (tls:// URLs, TlsOptions). Set in Start(), read-only after.
+  bool secure_ = false;
+  // Created in Start() when secure_, else by the first connect to a server
+  // that requires TLS; only the connecting thread (Start's, then the I/O
+  // thread) touches it.
+  std::unique_ptr<TlsContext> tls_ctx_;
   uint64_t next_sid_ = 0;
   std::shared_ptr<SubState> mux_sub_;
   uint64_t out_msgs_ = 0;

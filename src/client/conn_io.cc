@@ -7,6 +7,7 @@
 
 #include "conn_impl.h"
 #include "wire.h"
+#include "ws_transport.h"
 
 namespace tern::internal {
 namespace {
@@ -15,6 +16,7 @@ namespace {
 class HandshakeHandler : public proto::nats::ClientOpHandler {
  public:
   explicit HandshakeHandler(Transport* transport) : transport_(transport) {}
+  void set_transport(Transport* transport) { transport_ = transport; }  // after a TLS upgrade
   void OnInfo(std::string_view json) override {
     info_json = std::string(json);
     got_info = true;
@@ -43,18 +45,19 @@ bool IsAuthError(std::string_view text) {
   return false;
 }
 
+// nats-server's answer to a plaintext CONNECT when it takes TLS only.
+bool IsTlsRequiredError(std::string_view text) { return text.find("TLS Required") != std::string_view::npos; }
+
 }  // namespace
 
 Status ConnImpl::ConnectTo(const ServerUrl& url, std::shared_ptr<Transport>* out, ServerInfo* info,
                            std::string* leftover) {
-  Result<std::unique_ptr<Transport>> dialed = Dial(url, options_.connect_timeout, options_.write_timeout);
-  if (!dialed.ok()) return dialed.status();
+  const std::string where = url.ToString() + ": ";
+  Result<std::unique_ptr<Transport>> dialed =
+      DialTcp(url.host, url.port, options_.connect_timeout, options_.write_timeout);
+  if (!dialed.ok()) return Status(dialed.code(), where + dialed.status().message());
   std::shared_ptr<Transport> t = std::move(dialed.value());
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (state_ == ConnState::kClosed) return Status(Code::kClosed, "connection closed");
-    dialing_ = t;
-  }
+  if (!SetDialing(t)) return Status(Code::kClosed, "connection closed");
   struct ClearDialing {
     ConnImpl* self;
     ~ClearDialing() {
@@ -63,18 +66,36 @@ Status ConnImpl::ConnectTo(const ServerUrl& url, std::shared_ptr<Transport>* out
     }
   } clear_dialing{this};
 
+  auto deadline = std::chrono::steady_clock::now() + options_.connect_timeout;
+  bool tls = false;
+  // WebSocket: TLS (wss://, or a secure connection) under the upgrade, and
+  // INFO comes inside it; there is no TLS after INFO for it.
+  const bool websocket = url.websocket();
+  if (options_.tls.handshake_first || (websocket && secure_)) {
+    if (Status s = UpgradeToTls(url, &t, deadline, where); !s.ok()) return s;
+    tls = true;
+  }
+  if (websocket) {
+    if (Status s = UpgradeToWebSocket(url, &t, deadline, where); !s.ok()) return s;
+  }
   parser_.Reset();
   HandshakeHandler h(t.get());
-  auto deadline = std::chrono::steady_clock::now() + options_.connect_timeout;
   std::string buf(16 * 1024, '\0');
-  const std::string where = url.ToString() + ": ";
   while (!h.got_pong) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return Status(Code::kConnectFailed, where + "handshake timed out");
+    if (left.count() <= 0) {
+      return Status(Code::kConnectFailed,
+                    where + (h.got_info ? "handshake timed out"
+                                        : "no INFO from the server in time (one that expects TLS first needs "
+                                          "tls.handshake_first)"));
+    }
     long n = t->Read(buf.data(), buf.size(), left);
     if (n <= 0) {
       if (!h.error.empty()) break;
-      return Status(Code::kConnectFailed, where + (n == 0 ? "closed during handshake" : std::strerror(errno)));
+      int saved = errno;
+      std::string why = t->LastError();
+      if (why.empty()) why = n == 0 ? "closed during handshake" : std::strerror(saved);
+      return Status(Code::kConnectFailed, where + why);
     }
     size_t pos = 0;
     while (pos < static_cast<size_t>(n) && !h.got_pong && h.error.empty()) {
@@ -83,10 +104,31 @@ Status ConnImpl::ConnectTo(const ServerUrl& url, std::shared_ptr<Transport>* out
       pos += r.consumed;
       if (h.got_info && !h.connect_sent) {
         if (!ParseInfo(h.info_json, info)) return Status(Code::kProtocolError, where + "bad INFO");
+        // nats-server with TLS on: plaintext INFO, then the TLS handshake,
+        // then CONNECT over TLS.
+        if (!tls && !websocket && secure_ && !info->tls_required && !info->tls_available) {
+          return Status(Code::kConnectFailed, where + "the server does not offer TLS, which this connection requires");
+        }
+        if (!tls && !websocket && (secure_ || info->tls_required)) {
+          if (pos != static_cast<size_t>(n)) {
+            return Status(Code::kProtocolError, where + "bytes after INFO where the TLS handshake should start");
+          }
+          if (Status s = UpgradeToTls(url, &t, deadline, where); !s.ok()) return s;
+          tls = true;
+          h.set_transport(t.get());
+        }
         std::string hello;
-        AppendConnect(hello, options_, url);
+        AppendConnect(hello, options_, url, tls);
         hello.append("PING\r\n");
-        if (!t->WriteAll(hello)) return Status(Code::kConnectFailed, where + "write failed during handshake");
+        if (!t->WriteAll(hello)) {
+          // A server that refused us (a TLS alert about our certificate, an
+          // -ERR) may have said why before it hung up: read its last words.
+          std::string why = "write failed during handshake: " + TransportError(*t, errno);
+          char last[4096];
+          (void)t->Read(last, sizeof last, std::chrono::milliseconds(200));
+          if (std::string tls_why = t->LastError(); !tls_why.empty()) why = tls_why;
+          return Status(Code::kConnectFailed, where + why);
+        }
         h.connect_sent = true;
       }
     }
@@ -94,14 +136,49 @@ Status ConnImpl::ConnectTo(const ServerUrl& url, std::shared_ptr<Transport>* out
     if (h.got_pong) leftover->assign(buf.data() + pos, static_cast<size_t>(n) - pos);
   }
   if (!h.error.empty()) {
+    if (IsTlsRequiredError(h.error)) {
+      return Status(Code::kConnectFailed, where + "the server requires TLS and this client did not use it: " + h.error);
+    }
     return Status(IsAuthError(h.error) ? Code::kAuthFailed : Code::kServerError, where + h.error);
   }
   *out = std::move(t);
   return Status::Ok();
 }
 
+Status ConnImpl::UpgradeToTls(const ServerUrl& url, std::shared_ptr<Transport>* t, Clock::time_point deadline,
+                              const std::string& where) {
+  if (tls_ctx_ == nullptr) {
+    // A nats:// server that turned out to require TLS: default settings.
+    Result<std::unique_ptr<TlsContext>> ctx = TlsContext::Create(options_.tls);
+    if (!ctx.ok()) return Status(ctx.code(), where + ctx.status().message());
+    tls_ctx_ = std::move(ctx.value());
+  }
+  Result<std::shared_ptr<Transport>> upgraded =
+      tls_ctx_->Handshake(*t, url.tls_name.empty() ? url.host : url.tls_name, deadline);
+  if (!upgraded.ok()) return Status(upgraded.code(), where + upgraded.status().message());
+  *t = std::move(upgraded.value());
+  return SetDialing(*t) ? Status::Ok() : Status(Code::kClosed, "connection closed");
+}
+
+Status ConnImpl::UpgradeToWebSocket(const ServerUrl& url, std::shared_ptr<Transport>* t, Clock::time_point deadline,
+                                    const std::string& where) {
+  Result<std::shared_ptr<Transport>> upgraded = StartWebSocket(*t, url, deadline);
+  if (!upgraded.ok()) return Status(upgraded.code(), where + upgraded.status().message());
+  *t = std::move(upgraded.value());
+  return SetDialing(*t) ? Status::Ok() : Status(Code::kClosed, "connection closed");
+}
+
+bool ConnImpl::SetDialing(const std::shared_ptr<Transport>& t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_ == ConnState::kClosed) return false;
+  dialing_ = t;
+  return true;
+}
+
 void ConnImpl::InstallLocked(std::shared_ptr<Transport> transport, const ServerUrl& url, const ServerInfo& info) {
   transport_ = std::move(transport);
+  transport_info_ = TransportInfo{};
+  transport_->Describe(&transport_info_);
   current_url_ = url;
   info_ = info;
   max_payload_ = info.max_payload;
@@ -121,6 +198,12 @@ void ConnImpl::AddDiscoveredLocked(const ServerInfo& info) {
   for (const std::string& s : info.connect_urls) {
     Result<ServerUrl> url = ParseServerUrl(s);
     if (!url.ok()) continue;
+    // Servers advertise host:port; it is reached the way this one was. One
+    // advertised by IP carries the certificate of the name we were given.
+    if (s.find("://") == std::string::npos) url->scheme = current_url_.scheme;
+    if (IsIpAddress(url->host) && !IsIpAddress(current_url_.host)) {
+      url->tls_name = current_url_.tls_name.empty() ? current_url_.host : current_url_.tls_name;
+    }
     bool known = false;
     for (const ServerUrl& have : servers_) known = known || (have.host == url->host && have.port == url->port);
     if (!known) servers_.push_back(std::move(url.value()));

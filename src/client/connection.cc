@@ -82,6 +82,7 @@ std::string Connection::NewInbox() const { return impl_->NewInbox(); }
 const std::string& Connection::id() const { return impl_->id(); }
 ServerInfo Connection::server_info() const { return impl_->server_info(); }
 std::string Connection::connected_url() const { return impl_->connected_url(); }
+TransportInfo Connection::transport_info() const { return impl_->transport_info(); }
 ConnectionStats Connection::stats() const { return impl_->stats(); }
 const Options& Connection::options() const { return impl_->options(); }
 

@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -17,12 +18,17 @@
 namespace tern::internal {
 namespace {
 
+// Tags in epoll_event.data: which descriptor fired.
+constexpr uint32_t kSocketTag = 0;
+constexpr uint32_t kWakeTag = 1;
+
 class TcpTransport : public Transport {
  public:
-  // epoll_fd watches fd edge-triggered (see WaitReadable).
-  TcpTransport(int fd, int epoll_fd) : fd_(fd), epoll_fd_(epoll_fd) {}
+  // epoll_fd watches fd and wake_fd (an eventfd) edge-triggered (see WaitReadable).
+  TcpTransport(int fd, int epoll_fd, int wake_fd) : fd_(fd), epoll_fd_(epoll_fd), wake_fd_(wake_fd) {}
   ~TcpTransport() override {
     ::close(epoll_fd_);
+    ::close(wake_fd_);
     ::close(fd_);
   }
 
@@ -64,7 +70,13 @@ class TcpTransport : public Transport {
     do {
       r = ::epoll_wait(epoll_fd_, &ev, 1, timeout.count() < 0 ? -1 : static_cast<int>(timeout.count()));
     } while (r < 0 && errno == EINTR);
-    if (r > 0) return Wait::kReady;
+    if (r > 0) {
+      if (ev.data.u32 == kWakeTag) {
+        uint64_t count;
+        (void)!::read(wake_fd_, &count, sizeof(count));  // reset; each write is an edge of its own
+      }
+      return Wait::kReady;
+    }
     return r == 0 ? Wait::kTimeout : Wait::kError;
   }
 
@@ -72,7 +84,13 @@ class TcpTransport : public Transport {
   void Rearm() override {
     epoll_event ev{};
     ev.events = kEvents;
+    ev.data.u32 = kSocketTag;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd_, &ev);
+  }
+
+  void Wake() override {
+    uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof(one));
   }
 
   static constexpr uint32_t kEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
@@ -94,6 +112,7 @@ class TcpTransport : public Transport {
  private:
   int fd_;
   int epoll_fd_;
+  int wake_fd_;
 };
 
 // Non-blocking connect bounded by the timeout, then back to blocking mode:
@@ -136,21 +155,25 @@ int ConnectWithTimeout(const addrinfo* ai, std::chrono::milliseconds timeout, st
 
 }  // namespace
 
-Result<std::unique_ptr<Transport>> Dial(const ServerUrl& url, std::chrono::milliseconds timeout,
-                                        std::chrono::milliseconds write_timeout) {
-  if (url.scheme != "nats") return Status(Code::kNotSupported, "transport " + url.scheme + " is not supported yet");
+std::string TransportError(const Transport& t, int saved_errno) {
+  std::string why = t.LastError();
+  return why.empty() ? std::strerror(saved_errno) : why;
+}
+
+Result<std::unique_ptr<Transport>> DialTcp(const std::string& host, int port, std::chrono::milliseconds timeout,
+                                           std::chrono::milliseconds write_timeout) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
-  std::string port = std::to_string(url.port);
-  int gai = ::getaddrinfo(url.host.c_str(), port.c_str(), &hints, &res);
-  if (gai != 0) return Status(Code::kConnectFailed, url.ToString() + ": " + ::gai_strerror(gai));
+  std::string port_text = std::to_string(port);
+  int gai = ::getaddrinfo(host.c_str(), port_text.c_str(), &hints, &res);
+  if (gai != 0) return Status(Code::kConnectFailed, ::gai_strerror(gai));
   std::string error = "no address";
   int fd = -1;
   for (addrinfo* ai = res; ai != nullptr && fd < 0; ai = ai->ai_next) fd = ConnectWithTimeout(ai, timeout, &error);
   ::freeaddrinfo(res);
-  if (fd < 0) return Status(Code::kConnectFailed, url.ToString() + ": " + error);
+  if (fd < 0) return Status(Code::kConnectFailed, error);
   if (write_timeout.count() > 0) {
     timeval tv{};
     tv.tv_sec = static_cast<time_t>(write_timeout.count() / 1000);
@@ -158,15 +181,22 @@ Result<std::unique_ptr<Transport>> Dial(const ServerUrl& url, std::chrono::milli
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   }
   int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   epoll_event ev{};
   ev.events = TcpTransport::kEvents;
-  if (epoll_fd < 0 || ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+  ev.data.u32 = kSocketTag;
+  epoll_event wake{};
+  wake.events = EPOLLIN | EPOLLET;
+  wake.data.u32 = kWakeTag;
+  if (epoll_fd < 0 || wake_fd < 0 || ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ||
+      ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &wake) < 0) {
     std::string why = std::strerror(errno);
     if (epoll_fd >= 0) ::close(epoll_fd);
+    if (wake_fd >= 0) ::close(wake_fd);
     ::close(fd);
-    return Status(Code::kConnectFailed, url.ToString() + ": epoll: " + why);
+    return Status(Code::kConnectFailed, "epoll: " + why);
   }
-  return std::unique_ptr<Transport>(std::make_unique<TcpTransport>(fd, epoll_fd));
+  return std::unique_ptr<Transport>(std::make_unique<TcpTransport>(fd, epoll_fd, wake_fd));
 }
 
 }  // namespace tern::internal

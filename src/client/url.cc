@@ -1,12 +1,16 @@
 #include "url.h"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 
 namespace tern::internal {
 
 std::string ServerUrl::ToString() const {
   bool v6 = host.find(':') != std::string::npos;
-  return scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  std::string out = scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  if (websocket() && !path.empty() && path != "/") out += path;
+  return out;
 }
 
 Result<ServerUrl> ParseServerUrl(std::string_view url) {
@@ -18,12 +22,16 @@ Result<ServerUrl> ParseServerUrl(std::string_view url) {
     rest.remove_prefix(scheme_end + 3);
   }
   if (out.scheme == "tcp") out.scheme = "nats";
-  if (out.scheme == "tls" || out.scheme == "ws" || out.scheme == "wss") {
-    return Status(Code::kNotSupported, "scheme " + out.scheme + ":// is not supported yet: " + std::string(url));
+  if (out.scheme != "nats" && out.scheme != "tls" && !out.websocket()) {
+    return Status(Code::kInvalidArgument, "unknown scheme in " + std::string(url));
   }
-  if (out.scheme != "nats") return Status(Code::kInvalidArgument, "unknown scheme in " + std::string(url));
+  if (out.scheme == "ws") out.port = 80;
+  if (out.scheme == "wss") out.port = 443;
   size_t slash = rest.find('/');
-  if (slash != std::string_view::npos) rest = rest.substr(0, slash);
+  if (slash != std::string_view::npos) {
+    if (out.websocket()) out.path = std::string(rest.substr(slash));
+    rest = rest.substr(0, slash);
+  }
   size_t at = rest.rfind('@');
   if (at != std::string_view::npos) {
     std::string_view auth = rest.substr(0, at);
@@ -58,6 +66,12 @@ Result<ServerUrl> ParseServerUrl(std::string_view url) {
     out.port = value;
   }
   return out;
+}
+
+bool IsIpAddress(std::string_view host) {
+  std::string text(host);
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, text.c_str(), buf) == 1 || ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
 }  // namespace tern::internal

@@ -44,7 +44,7 @@ void AppendUnsub(OutBuffer& out, uint64_t sid, uint64_t max) {
   out.append("\r\n", 2);
 }
 
-void AppendConnect(std::string& out, const Options& options, const ServerUrl& url) {
+void AppendConnect(std::string& out, const Options& options, const ServerUrl& url, bool tls) {
   proto::nats::ConnectOptions connect;
   connect.verbose = false;
   connect.pedantic = false;
@@ -54,6 +54,7 @@ void AppendConnect(std::string& out, const Options& options, const ServerUrl& ur
   connect.headers = true;
   connect.no_responders = true;
   connect.echo = options.echo;
+  connect.tls_required = tls;
   connect.name = options.name;
   const bool url_has_user = !url.user.empty();
   connect.user = url_has_user ? url.user : options.user;
@@ -76,6 +77,9 @@ bool ParseInfo(std::string_view json, ServerInfo* out) {
   info.max_payload = wire.max_payload;
   info.headers = wire.headers;
   info.auth_required = wire.auth_required;
+  info.tls_required = wire.tls_required;
+  info.tls_available = wire.tls_available;
+  info.tls_verify = wire.tls_verify;
   info.client_id = wire.client_id;
   info.lame_duck = wire.ldm;
   info.connect_urls = std::move(wire.connect_urls);

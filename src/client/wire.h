@@ -86,8 +86,8 @@ void AppendSub(OutBuffer& out, std::string_view subject, std::string_view queue,
 // max == 0: unsubscribe now; otherwise after max messages in total.
 void AppendUnsub(OutBuffer& out, uint64_t sid, uint64_t max);
 // CONNECT {...}\r\n with headers and no_responders on; credentials from the
-// URL win over those in options.
-void AppendConnect(std::string& out, const Options& options, const ServerUrl& url);
+// URL win over those in options. tls: the connection is TLS (tls_required).
+void AppendConnect(std::string& out, const Options& options, const ServerUrl& url, bool tls = false);
 
 bool ParseInfo(std::string_view json, ServerInfo* out);
 

@@ -58,9 +58,11 @@ class TlsStage final : public Stage {
     in_ = data;
     in_size_ = size;
     std::string down;
-    out_ = &down;
-    base::Status status = Drive(io);
-    out_ = nullptr;
+    base::Status status;
+    {
+      OutputTo target(*this, down);
+      status = Drive(io);
+    }
     in_size_ = 0;
     if (!down.empty()) io.Down(down);
     return status;
@@ -68,9 +70,11 @@ class TlsStage final : public Stage {
 
   base::Status Begin(std::string& out) override {
     if (!SSL_is_server(ssl_)) {
-      out_ = &out;
-      int rc = SSL_do_handshake(ssl_);  // the ClientHello: nothing to read yet
-      out_ = nullptr;
+      int rc;
+      {
+        OutputTo target(*this, out);
+        rc = SSL_do_handshake(ssl_);  // the ClientHello: nothing to read yet
+      }
       int err = SSL_get_error(ssl_, rc);
       if (rc != 1 && err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
         return base::Status("TLS handshake error: " + OpenSslErrors());
@@ -81,25 +85,28 @@ class TlsStage final : public Stage {
 
   base::Status Outbound(std::string_view data, std::string& out) override {
     if (!open_) return base::Status("tls: application data before the handshake finished");
-    out_ = &out;
+    // May run while Inbound() is handing plaintext up (a WebSocket pong
+    // answered from inside a read). Records must reach the wire in the order
+    // SSL made them, so what that read produced so far (a session ticket,
+    // say) goes first.
+    if (out_ != nullptr && !out_->empty()) {
+      out.append(*out_);
+      out_->clear();
+    }
+    OutputTo target(*this, out);
     while (!data.empty()) {
       int chunk = static_cast<int>(std::min<size_t>(data.size(), 1 << 30));
       int n = SSL_write(ssl_, data.data(), chunk);
-      if (n <= 0) {
-        out_ = nullptr;
-        return base::Status("tls write: " + OpenSslErrors());
-      }
+      if (n <= 0) return base::Status("tls write: " + OpenSslErrors());
       data.remove_prefix(static_cast<size_t>(n));
     }
-    out_ = nullptr;
     return base::Status::Ok();
   }
 
   void Closing(std::string& out) override {
     if (!open_) return;
-    out_ = &out;
+    OutputTo target(*this, out);
     SSL_shutdown(ssl_);  // queues close_notify; the peer's reply is not awaited
-    out_ = nullptr;
   }
 
   bool open() const override { return open_; }
@@ -108,6 +115,18 @@ class TlsStage final : public Stage {
   SSL* ssl() const { return ssl_; }
 
  private:
+  // Points the BIO's writes at `out` for one scope, restoring the previous
+  // target after (calls nest: Outbound from inside Inbound).
+  class OutputTo {
+   public:
+    OutputTo(TlsStage& stage, std::string& out) : stage_(stage), saved_(stage.out_) { stage.out_ = &out; }
+    ~OutputTo() { stage_.out_ = saved_; }
+
+   private:
+    TlsStage& stage_;
+    std::string* saved_;
+  };
+
   base::Status Drive(StageIo& io) {
     if (!open_) {
       int rc = SSL_do_handshake(ssl_);

@@ -13,6 +13,7 @@
 #include "io/socket.h"
 #include "server/server.h"
 #include "server/worker.h"
+#include "server/ws_stage.h"
 
 namespace tern::server {
 
@@ -150,6 +151,7 @@ void Connection::BeginTransport() {
     case TlsMode::kAfterGreeting:
       break;
   }
+  if (endpoint_.websocket) AddStage(NewWebsocketStage(endpoint_.websocket_policy, *endpoint_.websocket));
   if (!stages_.empty()) handshake_deadline_ = now + endpoint_.handshake_timeout();
   if (!closed() && !awaiting_first_bytes_) MaybeOpenSession();
   Rearm();

@@ -16,6 +16,9 @@
 #include <thread>
 
 #include "io/socket.h"
+#include "proto/ws/client_handshake.h"
+#include "proto/ws/frame_encoder.h"
+#include "server/ws_stage.h"
 #include "server/server.h"
 #include "server/worker.h"
 #include "test_certs.h"
@@ -32,6 +35,9 @@ struct ToyLog {
   std::vector<std::string> subjects;  // peer certificate subjects seen at open
   int refused_writes = 0;
   std::vector<Connection*> open;
+  // When set, sessions bound their output to this instead of max_pending.
+  std::atomic<uint64_t> max_pending{0};
+  OverflowPolicy overflow = OverflowPolicy::kSlowConsumer;
 };
 
 // Lines in, lines out: "HELLO" on open; "QUIT" -> "BYE" then close;
@@ -43,6 +49,7 @@ class EchoSession final : public Session {
   EchoSession(Connection& conn, ToyLog& log) : conn_(conn), log_(log) {}
 
   void OnOpen() override {
+    if (log_.max_pending.load() != 0) conn_.SetPendingBound(&log_.max_pending, log_.overflow);
     {
       std::lock_guard lock(log_.mu);
       log_.subjects.push_back(conn_.peer_certificate_subject());
@@ -189,6 +196,19 @@ class Peer {
       buf_.append(chunk, static_cast<size_t>(n));
     }
   }
+  // Exactly n bytes, or nullopt on EOF/timeout.
+  std::optional<std::string> Bytes(size_t n) {
+    while (buf_.size() < n) {
+      char chunk[65536];
+      int got = ssl_ != nullptr ? SSL_read(ssl_, chunk, sizeof chunk)
+                                : static_cast<int>(read(fd_, chunk, sizeof chunk));
+      if (got <= 0) return std::nullopt;
+      buf_.append(chunk, static_cast<size_t>(got));
+    }
+    std::string out = buf_.substr(0, n);
+    buf_.erase(0, n);
+    return out;
+  }
   // True when the other side closes within the read deadline.
   bool SeesEof() {
     char c;
@@ -214,6 +234,7 @@ class ConnectionTest : public ::testing::Test {
     options.addr = "127.0.0.1";
     options.port = -1;
     options.workers = 2;
+    options.websocket.port = 0;  // tests run side by side: not on 8080
     log::SetLevel(std::getenv("TERN_TEST_LOG") ? log::Level::kTrace : log::Level::kOff);
     server_ = std::make_unique<Server>(options);
     base::Status started = server_->Start();
@@ -243,7 +264,7 @@ class ConnectionTest : public ::testing::Test {
   }
   // Waits (bounded) until `n` connections have closed.
   std::vector<CloseReason> Closed(size_t n) {
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 1000; ++i) {
       {
         std::lock_guard lock(log_.mu);
         if (log_.closed.size() >= n) return log_.closed;
@@ -297,14 +318,33 @@ TEST_F(ConnectionTest, PeerHangupCloses) {
 }
 
 TEST_F(ConnectionTest, OutputPastThePendingBoundClosesASlowConsumer) {
-  // The default bound is the server's max_pending (64 MiB); a reader that
-  // never reads is closed once output would pass it, not buffered forever.
+  // A reader that never reads is closed once output would pass the bound,
+  // not buffered forever.
+  log_.max_pending = 1 << 20;
   auto peer = Attach();
   ASSERT_EQ(peer->Line(), "HELLO");
-  peer->Write("BIG 80000000\n");
+  peer->Write("BIG 4000000\n");
   EXPECT_EQ(Closed(1), std::vector<CloseReason>{CloseReason::kSlowConsumerPendingBytes});
   std::lock_guard lock(log_.mu);
   EXPECT_GT(log_.refused_writes, 0);
+}
+
+TEST_F(ConnectionTest, DropPolicyRefusesPastTheBoundButKeepsTheConnection) {
+  log_.max_pending = 1 << 20;
+  log_.overflow = OverflowPolicy::kDrop;
+  auto peer = Attach();
+  ASSERT_EQ(peer->Line(), "HELLO");
+  peer->Write("BIG 4000000\n");
+  // What fitted within one turn arrives: exactly the bound. The rest (the
+  // final newline too) was dropped and counted, and the connection lives on.
+  auto fitted = peer->Bytes(1 << 20);
+  ASSERT_TRUE(fitted.has_value());
+  EXPECT_EQ(*fitted, std::string(1 << 20, 'x'));
+  peer->Write("still\n");
+  EXPECT_EQ(peer->Line(), "STILL");
+  std::lock_guard lock(log_.mu);
+  EXPECT_GT(log_.refused_writes, 0);
+  EXPECT_TRUE(log_.closed.empty());
 }
 
 TEST_F(ConnectionTest, HandlerMayCloseAnotherConnectionOfItsWorker) {
@@ -481,6 +521,138 @@ TEST_F(ConnectionTest, OutboundTlsVerifiesTheServerByName) {
     EXPECT_EQ(lines, (std::vector<std::string>{"HELLO", "HI"}));
   }
   close(*listener);
+}
+
+// A client-role WebSocket peer on top of Peer, with the project's codec:
+// the codec has its own tests; here it only drives the seam.
+class WsPeer {
+ public:
+  explicit WsPeer(Peer& peer) : peer_(peer) {}
+  std::string Upgrade() {
+    auto hs = proto::ws::ClientHandshake::Create({.host = "localhost", .path = "/"}, {});
+    if (!hs.ok()) return hs.message();
+    peer_.Write(hs->request());
+    for (;;) {
+      auto line = peer_.Line();
+      if (!line) return "no handshake response";
+      std::string with_nl = *line + "\n";
+      proto::ws::HandshakeResult r = hs->Feed(with_nl);
+      if (r.status == proto::ws::HandshakeStatus::kDone) return {};
+      if (r.status == proto::ws::HandshakeStatus::kError) return std::string(hs->error());
+    }
+  }
+  void Send(std::string_view data) {
+    std::string frame;
+    proto::ws::AppendFrame(frame, proto::ws::Opcode::kBinary, data, true, proto::ws::MaskKey{1, 2, 3, 4});
+    peer_.Write(frame);
+  }
+  void SendRaw(std::string_view bytes) { peer_.Write(bytes); }
+  // The payload of the next frame (a server frame is never masked).
+  std::optional<std::string> Frame(int* opcode = nullptr) {
+    auto head = peer_.Bytes(2);
+    if (!head) return std::nullopt;
+    if (opcode) *opcode = (*head)[0] & 0x0f;
+    uint64_t len = static_cast<uint8_t>((*head)[1]) & 0x7f;
+    if (len == 126) {
+      auto ext = peer_.Bytes(2);
+      len = (static_cast<uint8_t>((*ext)[0]) << 8) | static_cast<uint8_t>((*ext)[1]);
+    } else if (len == 127) {
+      auto ext = peer_.Bytes(8);
+      len = 0;
+      for (char c : *ext) len = (len << 8) | static_cast<uint8_t>(c);
+    }
+    return peer_.Bytes(len);
+  }
+
+ private:
+  Peer& peer_;
+};
+
+TEST_F(ConnectionTest, WebsocketSessionStreamsOverFrames) {
+  endpoint_.websocket = WebsocketOptions{};
+  endpoint_.websocket_policy = MakeWebsocketPolicy(*endpoint_.websocket, false);
+  auto peer = Attach();
+  WsPeer ws(*peer);
+  ASSERT_EQ(ws.Upgrade(), "");
+  EXPECT_EQ(ws.Frame(), "HELLO\n");
+  // One line cut over three frames, and two lines in one frame.
+  ws.Send("ab");
+  ws.Send("c\nde");
+  ws.Send("f\ngh\n");
+  std::string got;
+  while (got.size() < 11) {
+    auto frame = ws.Frame();
+    ASSERT_TRUE(frame.has_value()) << got;
+    got += *frame;
+  }
+  EXPECT_EQ(got, "ABC\nDEF\nGH\n");
+}
+
+TEST_F(ConnectionTest, WebsocketPingIsAnsweredAndCloseIsEchoed) {
+  endpoint_.websocket = WebsocketOptions{};
+  endpoint_.websocket_policy = MakeWebsocketPolicy(*endpoint_.websocket, false);
+  auto peer = Attach();
+  WsPeer ws(*peer);
+  ASSERT_EQ(ws.Upgrade(), "");
+  ASSERT_EQ(ws.Frame(), "HELLO\n");
+  std::string ping;
+  proto::ws::AppendPing(ping, "p1", proto::ws::MaskKey{9, 9, 9, 9});
+  ws.SendRaw(ping);
+  int opcode = 0;
+  EXPECT_EQ(ws.Frame(&opcode), "p1");
+  EXPECT_EQ(opcode, 0xA);
+  std::string close;
+  proto::ws::AppendClose(close, 1000, "bye", proto::ws::MaskKey{7, 7, 7, 7});
+  ws.SendRaw(close);
+  auto echoed = ws.Frame(&opcode);
+  EXPECT_EQ(opcode, 0x8);
+  ASSERT_TRUE(echoed.has_value());
+  EXPECT_EQ(echoed->substr(0, 2), std::string("\x03\xe8", 2));
+  EXPECT_TRUE(peer->SeesEof());
+  EXPECT_EQ(Closed(1), std::vector<CloseReason>{CloseReason::kClientClosed});
+}
+
+TEST_F(ConnectionTest, WebsocketUnmaskedFrameIsAProtocolError) {
+  endpoint_.websocket = WebsocketOptions{};
+  endpoint_.websocket_policy = MakeWebsocketPolicy(*endpoint_.websocket, false);
+  auto peer = Attach();
+  WsPeer ws(*peer);
+  ASSERT_EQ(ws.Upgrade(), "");
+  ASSERT_EQ(ws.Frame(), "HELLO\n");
+  std::string unmasked;
+  proto::ws::AppendFrame(unmasked, proto::ws::Opcode::kBinary, "x\n");
+  ws.SendRaw(unmasked);
+  int opcode = 0;
+  auto close = ws.Frame(&opcode);
+  EXPECT_EQ(opcode, 0x8);
+  ASSERT_TRUE(close.has_value());
+  EXPECT_EQ(close->substr(0, 2), std::string("\x03\xea", 2));  // 1002
+  EXPECT_EQ(Closed(1), std::vector<CloseReason>{CloseReason::kProtocolError});
+}
+
+TEST_F(ConnectionTest, WebsocketOverTls) {
+  UseTls(TlsMode::kImplicit);
+  endpoint_.websocket = WebsocketOptions{};
+  endpoint_.websocket_policy = MakeWebsocketPolicy(*endpoint_.websocket, true);
+  auto peer = Attach();
+  ASSERT_EQ(peer->StartTls(certs_->ca_cert), "");
+  WsPeer ws(*peer);
+  ASSERT_EQ(ws.Upgrade(), "");
+  EXPECT_EQ(ws.Frame(), "HELLO\n");
+  ws.Send("wss\n");
+  EXPECT_EQ(ws.Frame(), "WSS\n");
+}
+
+TEST_F(ConnectionTest, WebsocketRefusedUpgradeGetsAnHttpError) {
+  endpoint_.websocket = WebsocketOptions{};
+  endpoint_.websocket_policy = MakeWebsocketPolicy(*endpoint_.websocket, false);
+  auto peer = Attach();
+  peer->Write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto status = peer->Line();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->substr(0, 12), "HTTP/1.1 400");
+  EXPECT_TRUE(peer->SeesEof());
+  EXPECT_EQ(Closed(1), std::vector<CloseReason>{CloseReason::kWebsocketHandshakeError});
 }
 
 TEST(TlsContextTest, BadFilesAreNamed) {

@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "io/tls.h"
+#include "proto/ws/server_handshake.h"
 #include "server/options.h"
 
 namespace tern::server {
@@ -44,6 +45,7 @@ struct Endpoint {
 
   // Set for WebSocket endpoints.
   std::optional<WebsocketOptions> websocket;
+  std::shared_ptr<const proto::ws::ServerPolicy> websocket_policy;
 
   bool secure() const { return tls_mode != TlsMode::kNone; }
   // How long every handshake on this endpoint may take together.

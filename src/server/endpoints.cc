@@ -2,6 +2,7 @@
 
 #include "server/endpoint.h"
 #include "server/nats_client_session.h"
+#include "server/ws_stage.h"
 
 namespace tern::server {
 
@@ -62,6 +63,20 @@ base::Result<std::vector<Endpoint>> BuildEndpoints(const Options& options) {
   }
   endpoints.push_back(std::move(client));
 
+  if (options.websocket.enabled()) {
+    Endpoint ws;
+    ws.name = "websocket";
+    ws.host = options.websocket.host.empty() ? options.addr : options.websocket.host;
+    ws.port = options.websocket.port;
+    ws.websocket = options.websocket;
+    ws.new_session = nats;
+    ws.websocket_policy = MakeWebsocketPolicy(options.websocket, options.websocket.secure());
+    if (options.websocket.secure()) {
+      if (base::Status s = AttachTls(options.websocket.tls, "websocket.tls", ws); !s.ok()) return s;
+      ws.tls_mode = TlsMode::kImplicit;  // wss://: TLS first, then the HTTP upgrade
+    }
+    endpoints.push_back(std::move(ws));
+  }
   return endpoints;
 }
 

@@ -55,7 +55,7 @@ struct TlsOptions {
 // The native protocol over WebSocket (nats-server's `websocket {}` block).
 struct WebsocketOptions {
   std::string host;  // empty: the client listener's addr
-  int port = 8080;   // 0 = off, -1 = a random free port
+  int port = 8080;  // 0 = off, -1 = a random free port
   // nats-server refuses a websocket listener without TLS unless no_tls is
   // set; tern serves plain ws:// when there is no tls block, and no_tls
   // forces plain even with one.

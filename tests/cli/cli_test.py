@@ -14,7 +14,9 @@ import argparse
 import json
 import os
 import pty
+import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,8 +56,13 @@ def port_open(port):
 class ServerProcess:
     """The server under test on a free port; retried if the port was taken."""
 
-    def __init__(self, binary):
+    def __init__(self, binary, extra_args=()):
         self.binary = binary
+        self.extra_args = list(extra_args)
+        # tern-server opens its WebSocket listener on 8080 by default; tests
+        # that run side by side must not all take that port.
+        if FLAVOR == "tern" and "--websocket.port" not in self.extra_args:
+            self.extra_args += ["--websocket.port", "0"]
         self.proc = None
         self.port = None
         self.workdir = tempfile.mkdtemp(prefix="tern-cli-test-")
@@ -66,7 +73,7 @@ class ServerProcess:
             self.port = free_port()
             with open(self.log, "wb") as log:
                 self.proc = subprocess.Popen(
-                    [self.binary, "-a", "127.0.0.1", "-p", str(self.port)],
+                    [self.binary, "-a", "127.0.0.1", "-p", str(self.port)] + self.extra_args,
                     cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and self.proc.poll() is None:
@@ -196,7 +203,7 @@ class StatusTest(CliTestCase):
         self.assertExit(r, OK)
         text = r.stdout.decode()
         for field in ("Server at nats://127.0.0.1:%d" % PORT, "id:", "version:", "max_payload:", "headers:",
-                      "rtt:"):
+                      "rtt:", "transport:      plain TCP", "tls_required:   no"):
             self.assertIn(field, text)
 
     def test_status_json(self):
@@ -456,6 +463,311 @@ class BenchTest(CliTestCase):
 
 
 COMMANDS = ["pub", "sub", "req", "reply", "bench", "status"]
+
+
+class FlagsTest(CliTestCase):
+    """How the command line is read: where options may go, how many values
+    each takes, one meaning per short flag, environment, units."""
+
+    def test_global_options_after_the_command(self):
+        subj = subject()
+        sub = Background([TERN, "sub", "--server", URL, subj, "--count", "1", "--timeout", "10s", "--raw"],
+                         "Subscribed")
+        self.background.append(sub)
+        self.assertExit(self.tern("pub", subj, "-s", URL, "after", server=False), OK)
+        out, _ = self.assertFinished(sub, OK)
+        self.assertEqual(out, "after\n")
+
+    def test_header_takes_one_value_per_occurrence(self):
+        subj = subject()
+        sub = self.start("sub", subj, "--count", "2", "--timeout", "10s", "--raw", "--headers", ready="Subscribed")
+        self.assertExit(self.tern("pub", subj, "-H", "k:v", "hello"), OK)
+        self.assertExit(self.tern("pub", subj, "-H", "a:1", "-H", "b:2", "two"), OK)
+        out, _ = self.assertFinished(sub, OK)
+        self.assertEqual(out, "k: v\n\nhello\na: 1\nb: 2\n\ntwo\n")
+
+    def test_short_flags_mean_one_thing_everywhere(self):
+        meaning = {}
+        for cmd in [None] + COMMANDS:
+            r = self.tern(*([cmd] if cmd else []), "--help", server=False)
+            self.assertExit(r, OK)
+            for short, long in re.findall(r"^\s+-(\w),--([\w-]+)", r.stdout.decode(), re.M):
+                self.assertEqual(meaning.setdefault(short, long), long,
+                                 "-%s is --%s in %s but --%s elsewhere" % (short, long, cmd, meaning[short]))
+        # The ones the nats CLI has, with its meanings.
+        for short, long in {"s": "server", "H": "header", "r": "raw", "q": "quiet"}.items():
+            self.assertEqual(meaning.get(short), long)
+        # -q is no longer the queue group in sub, -r no longer the rate in pub.
+        self.assertExit(self.tern("sub", subject(), "-q", "workers"), USAGE)
+        self.assertExit(self.tern("pub", subject(), "x", "-r", "5"), USAGE)
+
+    def test_nats_url_is_honoured_and_tern_server_wins(self):
+        dead = "nats://127.0.0.1:%d" % free_port()
+        env = dict(os.environ, NATS_URL=URL)
+        env.pop("TERN_SERVER", None)
+        r = self.tern("status", env=env, server=False)
+        self.assertExit(r, OK)
+        self.assertIn("Server at " + URL, r.stdout.decode())
+        self.assertExit(self.tern("status", env=dict(env, TERN_SERVER=URL, NATS_URL=dead), server=False), OK)
+        self.assertExit(self.tern("status", env=dict(env, TERN_SERVER=dead, NATS_URL=URL), server=False), CONNECT)
+        # A flag beats both.
+        self.assertExit(self.tern("status", env=dict(env, TERN_SERVER=dead, NATS_URL=dead)), OK)
+
+    def test_req_with_empty_or_open_stdin_does_not_hang(self):
+        subj = subject()
+        self.start("reply", subj, "--echo", "--quiet", ready="Listening")
+        r = self.tern("req", subj, "--raw", "--timeout", "5s", stdin=b"")
+        self.assertExit(r, OK)
+        self.assertEqual(r.stdout, b"\n")
+        silent = subject()
+        self.start("sub", silent, ready="Subscribed")
+        start = time.monotonic()
+        self.assertExit(self.tern("req", silent, "--timeout", "500ms", stdin=b""), TIMEOUT)
+        self.assertLess(time.monotonic() - start, 5)
+        # A stdin its caller never closes: bounded by --timeout, then a usage error.
+        proc = subprocess.Popen([TERN, "-s", URL, "req", subj, "--timeout", "500ms"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            proc.wait(timeout=10)  # not communicate(): that would close stdin
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            self.fail("tern req hung on an open stdin")
+        finally:
+            proc.stdin.close()
+        err = proc.stderr.read()
+        proc.stdout.close()
+        proc.stderr.close()
+        self.assertEqual(proc.returncode, USAGE, err)
+        self.assertIn(b"stdin did not end", err)
+
+    def test_subcommand_help_shows_global_options(self):
+        for cmd in COMMANDS:
+            r = self.tern(cmd, "--help", server=False)
+            self.assertExit(r, OK)
+            out = r.stdout.decode()
+            for flag in ("--server", "--user", "--connect-timeout"):
+                self.assertIn(flag, out, cmd)
+
+    def test_dash_h_with_an_argument_is_a_usage_error(self):
+        subj = subject()
+        sub = self.start("sub", subj, "--count", "1", "--timeout", "1s", ready="Subscribed")
+        r = self.tern("pub", "-h", "127.0.0.1", subj, "hello")
+        self.assertExit(r, USAGE)
+        self.assertIn(b"-s/--server", r.stderr)
+        self.assertEqual(r.stdout, b"")
+        self.assertFinished(sub, TIMEOUT)  # nothing was published
+        for args in (["pub", subj, "-h"], ["-h"], ["sub", "--help"]):
+            r = self.tern(*args, server=False)
+            self.assertExit(r, OK)
+            self.assertIn(b"Usage:", r.stdout)
+
+    def test_durations_and_sizes_follow_the_server_rules(self):
+        # A unit is required (only 0 may go without); whole milliseconds.
+        for value in ("5", "1.5ms", "2 s"):
+            r = self.tern("req", subject(), "x", "--timeout", value)
+            self.assertExit(r, USAGE)
+            self.assertIn(b"not a duration", r.stderr)
+        self.assertExit(self.tern("sub", subject(), "--count", "1", "--timeout", "0.25s"), TIMEOUT)
+        # KB is 1024 bytes, as in the server's configuration; K is 1000.
+        for size, want in (("64KB", 65536), ("64KiB", 65536), ("64K", 64000), ("1MB", 1048576), ("100", 100)):
+            r = self.tern("bench", subject("bench"), "--msgs", "1", "--size", size, "--json")
+            self.assertExit(r, OK)
+            self.assertEqual(json.loads(r.stdout)["size"], want, size)
+
+
+def make_certs(directory):
+    """A CA, a server certificate for 127.0.0.1/localhost and a client
+    certificate, made now with openssl (never committed)."""
+    def run(*args):
+        subprocess.run(args, cwd=directory, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run("openssl", "req", "-x509", *key, "-days", "2", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=tern CA")
+    for name, ext in (("server", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+                      ("client", "extendedKeyUsage=clientAuth\n")):
+        with open(os.path.join(directory, name + ".ext"), "w") as f:
+            f.write(ext)
+        run("openssl", "req", *key, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
+        run("openssl", "x509", "-req", "-days", "2", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", name + ".pem", "-extfile", name + ".ext")
+    return {n: os.path.join(directory, n) for n in ("ca.pem", "server.pem", "server.key", "client.pem",
+                                                     "client.key")}
+
+
+class TlsTest(CliTestCase):
+    """TLS with the nats CLI's flags against servers started with
+    nats-server's (--tls --tlscert --tlskey; --tlsverify --tlscacert), which
+    tern-server takes too once its TLS lands: skipped until its --help lists
+    --tlscert."""
+
+    @classmethod
+    def setUpClass(cls):
+        help_text = subprocess.run([SERVER, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   timeout=10).stdout
+        if b"--tlscert" not in help_text:
+            raise unittest.SkipTest("%s has no --tlscert yet" % SERVER)
+        cls.dir = tempfile.mkdtemp(prefix="tern-cli-certs-")
+        cls.certs = make_certs(cls.dir)
+        c = cls.certs
+        cls.tls = ServerProcess(SERVER, ["--tls", "--tlscert", c["server.pem"], "--tlskey", c["server.key"]])
+        cls.verifying = ServerProcess(SERVER, ["--tlsverify", "--tlscert", c["server.pem"], "--tlskey",
+                                               c["server.key"], "--tlscacert", c["ca.pem"]])
+        cls.tls.start()
+        try:
+            cls.verifying.start()
+        except Exception:
+            cls.tls.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tls.stop()
+        cls.verifying.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def url(self, server, scheme="tls", host="localhost"):
+        return "%s://%s:%d" % (scheme, host, server.port)
+
+    def run_tls(self, server, *args, scheme="tls", ca=True, **kw):
+        flags = ["-s", self.url(server, scheme)] + (["--tlsca", self.certs["ca.pem"]] if ca else [])
+        return self.tern(*(flags + list(args)), server=False, **kw)
+
+    def test_status_shows_tls(self):
+        r = self.run_tls(self.tls, "status")
+        self.assertExit(r, OK)
+        out = r.stdout.decode()
+        self.assertIn("Server at " + self.url(self.tls), out)
+        self.assertRegex(out, r"transport:\s+TLS \(TLSv1\.[23], \S+\)")
+        self.assertIn("tls_required:   yes\n", out)
+        info = json.loads(self.run_tls(self.tls, "status", "--json").stdout)
+        self.assertTrue(info["tls"])
+        self.assertFalse(info["websocket"])
+        self.assertTrue(info["tls_version"].startswith("TLSv1."))
+        self.assertTrue(info["tls_required"])
+
+    def test_pub_sub_over_tls(self):
+        subj = subject()
+        sub = Background([TERN, "-s", self.url(self.tls, "nats"), "--tlsca", self.certs["ca.pem"], "sub", subj,
+                          "--count", "1", "--timeout", "10s", "--raw"], "Subscribed")
+        self.background.append(sub)
+        self.assertExit(self.run_tls(self.tls, "pub", subj, "sealed"), OK)
+        out, _ = self.assertFinished(sub, OK)
+        self.assertEqual(out, "sealed\n")
+
+    def test_untrusted_certificate_is_exit_2_with_a_hint(self):
+        r = self.run_tls(self.tls, "status", ca=False)
+        self.assertExit(r, CONNECT)
+        self.assertIn(b"not trusted", r.stderr)
+        self.assertIn(b"--tlsca", r.stderr)
+
+    def test_client_certificate_required(self):
+        r = self.run_tls(self.verifying, "status")
+        self.assertExit(r, CONNECT)
+        self.assertIn(b"requires a client certificate", r.stderr)
+        self.assertIn(b"--tlscert", r.stderr)
+        r = self.run_tls(self.verifying, "status", "--tlscert", self.certs["client.pem"], "--tlskey",
+                         self.certs["client.key"])
+        self.assertExit(r, OK)
+        self.assertIn("tls_required:   yes, with client certificates", r.stdout.decode())
+
+    def test_tlsfirst_against_an_info_first_server(self):
+        r = self.run_tls(self.tls, "status", "--tlsfirst")
+        self.assertExit(r, CONNECT)
+        self.assertIn(b"INFO in plaintext", r.stderr)
+        self.assertIn(b"--tlsfirst", r.stderr)
+
+    def test_tls_url_to_a_plaintext_server(self):
+        r = self.tern("-s", "tls://127.0.0.1:%d" % PORT, "status", server=False)
+        self.assertExit(r, CONNECT)
+        self.assertIn(b"does not offer TLS", r.stderr)
+
+    def test_unreadable_ca_file_is_a_usage_error(self):
+        r = self.run_tls(self.tls, "status", "--tlsca", os.path.join(self.dir, "missing.pem"), ca=False)
+        self.assertExit(r, USAGE)
+        self.assertIn(b"missing.pem", r.stderr)
+
+
+class WebSocketTest(CliTestCase):
+    """ws:// and wss:// against the server's websocket listener: nats-server's
+    from a config file, tern-server's from --websocket.port (skipped until its
+    --help lists it)."""
+
+    @classmethod
+    def setUpClass(cls):
+        help_text = subprocess.run([SERVER, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   timeout=10).stdout
+        if FLAVOR == "tern" and b"--websocket.port" not in help_text:
+            raise unittest.SkipTest("%s has no --websocket.port yet" % SERVER)
+        cls.dir = tempfile.mkdtemp(prefix="tern-cli-ws-")
+        cls.certs = make_certs(cls.dir)
+        cls.servers = []
+        try:
+            cls.ws_port, cls.ws = cls.start_ws(tls=False)
+            cls.wss_port, cls.wss = cls.start_ws(tls=True)
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def start_ws(cls, tls):
+        port = free_port()
+        c = cls.certs
+        if FLAVOR == "tern":
+            args = ["--websocket.port", str(port)]
+            if tls:
+                args += ["--websocket.tls.cert_file", c["server.pem"], "--websocket.tls.key_file", c["server.key"]]
+        else:
+            conf = os.path.join(cls.dir, "ws%d.conf" % port)
+            with open(conf, "w") as f:
+                inner = ('tls { cert_file: "%s", key_file: "%s" }' % (c["server.pem"], c["server.key"])
+                         if tls else "no_tls: true")
+                f.write("websocket { port: %d, %s }\n" % (port, inner))
+            args = ["-c", conf]
+        server = ServerProcess(SERVER, args)
+        server.start()
+        cls.servers.append(server)
+        deadline = time.monotonic() + 10
+        while not port_open(port):
+            if time.monotonic() > deadline:
+                raise RuntimeError("websocket listener did not open; log:\n" + server.log_tail())
+            time.sleep(0.05)
+        return port, server
+
+    @classmethod
+    def tearDownClass(cls):
+        for server in cls.servers:
+            server.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_status_shows_websocket(self):
+        r = self.tern("-s", "ws://127.0.0.1:%d" % self.ws_port, "status", server=False)
+        self.assertExit(r, OK)
+        self.assertIn("transport:      WebSocket\n", r.stdout.decode())
+        r = self.tern("-s", "wss://localhost:%d" % self.wss_port, "--tlsca", self.certs["ca.pem"], "status", "--json",
+                      server=False)
+        self.assertExit(r, OK)
+        info = json.loads(r.stdout)
+        self.assertTrue(info["websocket"])
+        self.assertTrue(info["tls"])
+        r = self.tern("-s", "wss://localhost:%d" % self.wss_port, "--tlsca", self.certs["ca.pem"], "status",
+                      server=False)
+        self.assertRegex(r.stdout.decode(), r"transport:\s+WebSocket over TLS \(TLSv1\.[23], \S+\)")
+
+    def test_pub_sub_over_websocket(self):
+        subj = subject()
+        ws_url = "ws://127.0.0.1:%d" % self.ws_port
+        tcp_url = "nats://127.0.0.1:%d" % self.ws.port
+        sub = Background([TERN, "-s", ws_url, "sub", subj, "--count", "2", "--timeout", "10s", "--raw"], "Subscribed")
+        self.background.append(sub)
+        self.assertExit(self.tern("-s", ws_url, "pub", subj, "over ws", server=False), OK)
+        self.assertExit(self.tern("-s", tcp_url, "pub", subj, "over tcp", server=False), OK)
+        out, _ = self.assertFinished(sub, OK)
+        self.assertEqual(out, "over ws\nover tcp\n")
+
+    def test_websocket_url_to_the_client_port(self):
+        r = self.tern("-s", "ws://127.0.0.1:%d" % self.ws.port, "status", server=False)
+        self.assertExit(r, CONNECT)
+        self.assertIn(b"not a websocket one", r.stderr)
 
 
 class UsageTest(CliTestCase):

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -129,6 +130,17 @@ void TestServer::Stop() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
   Reap(std::chrono::seconds(5));
+}
+
+bool TestServer::HelpMentions(const std::string& text) const {
+  std::string command = "'" + flavor_->BinaryPath() + "' --help 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return false;
+  std::string help;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) help.append(buf, n);
+  ::pclose(pipe);
+  return help.find(text) != std::string::npos;
 }
 
 std::string TestServer::LogTail() const {

@@ -43,6 +43,11 @@ class TestServer {
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
   std::string flavor_name() const { return flavor_->Name(); }
   std::string LogTail() const;
+  // Whether `<server> --help` mentions text (a flag): how a test learns that
+  // the server under test has a feature yet (tern-server's --tlscert).
+  bool HelpMentions(const std::string& text) const;
+  // Where files for the server (a config file) may go; removed with it.
+  const std::string& work_dir() const { return work_dir_; }
 
  private:
   void Reap(std::chrono::milliseconds bound);

@@ -2,6 +2,7 @@
 // (never committed): a CA, a server certificate for 127.0.0.1 / localhost
 // / ::1 signed by it, a client certificate signed by it, and a second,
 // untrusted CA with its own server certificate for the "wrong issuer" cases.
+// P-256 keys: RSA keys took seconds per test process to make.
 #pragma once
 
 #include <string>

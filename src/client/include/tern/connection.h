@@ -52,6 +52,14 @@ struct ConnectionStats {
 
 enum class ConnState { kConnecting, kConnected, kReconnecting, kDraining, kClosed };
 
+// What carries the connection to the current server.
+struct TransportInfo {
+  bool tls = false;         // asked for (tls://, Options::tls) or required by the server
+  bool websocket = false;   // ws:// or wss://
+  std::string tls_version;  // "TLSv1.3"
+  std::string tls_cipher;   // "TLS_AES_256_GCM_SHA384"
+};
+
 class Connection {
  public:
   // Connects to the first reachable server of options.servers and completes
@@ -111,6 +119,8 @@ class Connection {
   const std::string& id() const;
   ServerInfo server_info() const;
   std::string connected_url() const;
+  // All false while not connected.
+  TransportInfo transport_info() const;
   ConnectionStats stats() const;
   const Options& options() const;
 

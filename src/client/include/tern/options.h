@@ -68,18 +68,50 @@ struct Event {
   std::string server;   // the server URL involved, when there is one
 };
 
+// TLS, as nats.go does it. It is used when a server URL is tls:// or wss://, when
+// `required`, ca_file, cert_file or handshake_first is set (for every server
+// of the connection, discovered ones too), and whenever a server's INFO says
+// tls_required: nats-server with TLS on sends INFO in plaintext, then expects
+// the handshake, then CONNECT over TLS. The settings are loaded once at
+// Connect() (a file that cannot be read fails it) and reused on reconnect.
+struct TlsOptions {
+  bool required = false;  // TLS even for nats:// URLs; a server that offers none fails the connect
+  // PEM file of the CAs that may sign the server's certificate; empty: the
+  // system's store.
+  std::string ca_file;
+  // Client certificate (PEM, may hold the chain) and its private key, for
+  // servers that verify clients (nats-server --tlsverify). Empty key_file:
+  // the key is in cert_file.
+  std::string cert_file;
+  std::string key_file;
+  // The name the server's certificate must carry, also sent as SNI; empty:
+  // the host of the URL being connected to (an IP is checked as an IP).
+  std::string server_name;
+  // Accept any server certificate. For tests only: it gives up exactly the
+  // protection against a man in the middle that TLS is there for.
+  bool insecure_skip_verify = false;
+  // Handshake before the server's INFO instead of after it, for servers set
+  // up that way (nats-server 2.10 `handshake_first`); a server that sends
+  // its INFO first fails the connect.
+  bool handshake_first = false;
+};
+
 struct Options {
   // Tried in order on connect; on reconnect also every URL the servers
-  // advertise. "nats://host:port", "tcp://host:port" or "host:port";
-  // "nats://user:pass@host:port" and "nats://token@host:port" carry credentials.
-  // tls:// and ws:// are recognised and rejected with kNotSupported for now.
+  // advertise. "nats://host:port", "tls://host:port", "tcp://host:port",
+  // "host:port", and the WebSocket listener's "ws://host:port[/path]" and
+  // "wss://host:port[/path]" (TLS, then the upgrade; ports 80 and 443 by
+  // default). "nats://user:pass@host:port" and "nats://token@host:port"
+  // carry credentials.
   std::vector<std::string> servers = {"nats://127.0.0.1:4222"};
   std::string name;  // shown by the server's monitoring
   std::string user;
   std::string password;
   std::string token;
 
-  milliseconds connect_timeout{2000};  // TCP connect plus INFO/CONNECT/PONG handshake
+  TlsOptions tls;
+
+  milliseconds connect_timeout{2000};  // TCP connect plus INFO/CONNECT/PONG handshake (and TLS)
   milliseconds ping_interval{120000};  // keep-alive; a silent server is dropped after max_pings_out
   int max_pings_out = 2;
   // While connected, a publisher that outruns the socket waits up to this
@@ -130,6 +162,9 @@ struct ServerInfo {
   int64_t max_payload = 1024 * 1024;
   bool headers = false;
   bool auth_required = false;
+  bool tls_required = false;   // the server takes only TLS clients
+  bool tls_available = false;  // the server takes TLS and plaintext clients
+  bool tls_verify = false;     // the server wants a client certificate
   uint64_t client_id = 0;
   std::vector<std::string> connect_urls;
   bool lame_duck = false;

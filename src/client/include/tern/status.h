@@ -25,7 +25,7 @@ enum class Code : uint8_t {
   kAuthFailed,       // the server refused the credentials
   kServerError,      // the server answered -ERR
   kProtocolError,    // the server sent bytes we cannot parse
-  kNotSupported,     // e.g. a tls:// or ws:// URL before those transports exist
+  kNotSupported,     // something this client or the server cannot do
   kPipelineEnd,      // next() called at the last stage of a pipeline
 };
 

@@ -1,6 +1,9 @@
-// Fills Options from four layers: defaults < YAML file < TERN_* environment
-// < command-line flags. Every option has one name used in all three forms
-// (`log.level` = `log: {level: ..}` = TERN_LOG_LEVEL = --log.level).
+// Fills Options from four layers: defaults < config file < TERN_*
+// environment < command-line flags. Every option has one name used in all
+// three forms (`websocket.tls.cert_file` = `websocket: {tls: {cert_file: ..}}`
+// = TERN_WEBSOCKET_TLS_CERT_FILE = --websocket.tls.cert_file). The file is
+// YAML, or a nats-server configuration file read with nats-server's names
+// and units (nats_conf.h), so tern can start from an existing nats setup.
 //
 // Loading goes parse (every layer, collecting every error), then check
 // (cross-option rules), and never half-applies: a result with errors must
@@ -22,14 +25,14 @@ namespace tern::server {
 // One option whose value differs between the running and the re-read config.
 struct ConfigChange {
   std::string name;
-  std::string before;
+  std::string before;  // as a user would write it; an empty value shows its meaning ("the server id")
   std::string after;
 };
 
 struct ConfigResult {
   Options options;
   std::vector<std::string> errors;    // non-empty: do not start / do not apply
-  std::vector<std::string> warnings;  // worth logging, not fatal (unknown TERN_* vars)
+  std::vector<std::string> warnings;  // worth logging, not fatal (unknown TERN_* vars, ignored nats options)
   bool help = false;                  // -h/--help: print HelpText() and exit
   bool version = false;               // -v/--version
   // Reload only. `options` already holds the reloaded values and keeps the
@@ -39,6 +42,7 @@ struct ConfigResult {
 };
 
 // argv[0] is the program name. With -h or -v only the flags are parsed.
+// `env` supplies TERN_* variables and the $VARs of a nats-server file.
 ConfigResult LoadConfig(int argc, const char* const* argv, const std::map<std::string, std::string>& env);
 // Same, reading the process environment.
 ConfigResult LoadConfig(int argc, const char* const* argv);
@@ -49,18 +53,16 @@ ConfigResult LoadConfig(int argc, const char* const* argv);
 // keep the running value and are listed in needs_restart. On error `options`
 // is `current` unchanged.
 ConfigResult ReloadFromFile(const Options& current);
+ConfigResult ReloadFromFile(const Options& current, const std::map<std::string, std::string>& env);
 
 // Every option with its flag, variable, default and meaning.
 std::string HelpText();
 // Canonical option names, in help order.
 std::vector<std::string> OptionNames();
 
-// "3s", "250ms", "2m", "1h", "1m30s", "1.5s", "0". Units are required
-// (except for 0) so that "10" cannot mean seconds to one reader and
-// milliseconds to another. Must be a whole number of milliseconds.
+// Server durations and sizes, in base/units' vocabulary: a duration needs
+// a unit (except 0) and must be whole milliseconds; K is 1000, KB/KiB 1024.
 bool ParseDuration(std::string_view text, std::chrono::milliseconds* out);
-// "1024", "64KB", "1MiB", "1M": as in nats-server and Redis, K/M/G/T are
-// powers of 1000 and KB/KiB (MB/MiB, ...) powers of 1024; case-insensitive.
 bool ParseSize(std::string_view text, uint64_t* out);
 std::string FormatDuration(std::chrono::milliseconds value);
 std::string FormatSize(uint64_t value);

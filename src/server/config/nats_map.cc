@@ -1,0 +1,394 @@
+// A nats-server configuration file mapped onto tern's options. Names are
+// nats-server's (case-insensitive, as there), units too: a bare number is
+// seconds where nats-server takes a duration, sizes arrive as bytes.
+//
+// Every key is accounted for. A key tern has maps; a harmless one it lacks
+// is ignored with a warning; one whose silent omission would weaken
+// security or change what is delivered (authorization, accounts, cluster,
+// jetstream, TLS settings tern cannot honour ...) is an error, so that
+// nobody runs an open server believing it locked. Unknown keys are errors,
+// as in nats-server.
+#include <fmt/format.h>
+
+#include <cctype>
+
+#include "server/config/builder.h"
+#include "server/config/values.h"
+
+namespace tern::server::config {
+namespace {
+
+enum class Act : uint8_t {
+  kOption,    // the tern option `target` (relative to the block's prefix), same meaning
+  kListen,    // host:port or a port; target = "<host option> <port option>"
+  kHttp,      // monitoring host:port or port; only the port maps
+  kLogLevel,  // debug, trace, trace_verbose: booleans that combine into log.level
+  kBlock,     // a nested block read with `block`, its tern prefix in `target`
+  kWarn,      // ignored with a warning saying why
+  kRefuse,    // an error saying why
+};
+
+struct NatsBlock;
+
+struct NatsKey {
+  std::string_view names;  // nats-server spellings, lower case, space separated
+  Act act;
+  std::string_view target = {};
+  std::string_view why = {};
+  const NatsBlock* block = nullptr;
+};
+
+struct NatsBlock {
+  std::span<const NatsKey> keys;
+  // An unlisted key: refused with this reason, or (empty) unknown.
+  std::string_view refuse_unknown = {};
+};
+
+constexpr std::string_view kNoAuth =
+    "tern has no authentication or permissions yet, so every client would get in with full rights";
+constexpr std::string_view kNoJwt =
+    "tern has no JWT (operator/account) authentication, so clients would not be checked";
+constexpr std::string_view kNoJetStream =
+    "tern has no JetStream: streams and consumers would not exist and nothing would be persisted";
+constexpr std::string_view kNoMonitoring = "tern has no monitoring endpoint yet";
+
+// clang-format off
+constexpr NatsKey kTlsKeys[] = {
+    {"cert_file", Act::kOption, "cert_file"},
+    {"key_file", Act::kOption, "key_file"},
+    {"ca_file", Act::kOption, "ca_file"},
+    {"verify", Act::kOption, "verify"},
+    {"verify_and_map", Act::kOption, "verify_and_map"},
+    {"timeout", Act::kOption, "timeout"},
+    {"handshake_first first immediate", Act::kOption, "handshake_first"},
+    {"min_version", Act::kOption, "min_version"},
+};
+constexpr NatsBlock kTls = {kTlsKeys,
+    "tern cannot honour this TLS setting, so the listener would accept what this file forbids"};
+
+constexpr NatsKey kAuthorizationKeys[] = {
+    {"timeout", Act::kOption, "auth_timeout"},
+};
+constexpr NatsBlock kAuthorization = {kAuthorizationKeys, kNoAuth};
+
+constexpr NatsKey kWebsocketKeys[] = {
+    {"listen", Act::kListen, "host port"},
+    {"host net", Act::kOption, "host"},
+    {"port", Act::kOption, "port"},
+    {"no_tls", Act::kOption, "no_tls"},
+    {"tls", Act::kBlock, "tls", {}, &kTls},
+    {"same_origin", Act::kOption, "same_origin"},
+    {"allowed_origins allowed_origin allow_origins allow_origin origins origin", Act::kOption, "allowed_origins"},
+    {"handshake_timeout", Act::kOption, "handshake_timeout"},
+    {"compression compress", Act::kOption, "compression"},
+    {"advertise", Act::kWarn, {}, "tern advertises no WebSocket URLs (no cluster yet)"},
+    {"authorization authentication jwt_cookie user_cookie pass_cookie token_cookie no_auth_user", Act::kRefuse, {},
+     kNoAuth},
+};
+constexpr NatsBlock kWebsocket = {kWebsocketKeys};
+
+constexpr NatsKey kTopKeys[] = {
+    {"listen", Act::kListen, "addr port"},
+    {"host net", Act::kOption, "addr"},
+    {"port", Act::kOption, "port"},
+    {"server_name", Act::kOption, "name"},
+    {"http", Act::kHttp, "http_port"},
+    {"http_port monitor_port", Act::kOption, "http_port"},
+    {"max_payload", Act::kOption, "max_payload"},
+    {"max_control_line", Act::kOption, "max_control_line"},
+    {"max_connections max_conn", Act::kOption, "max_connections"},
+    {"max_subscriptions max_subs", Act::kOption, "max_subscriptions"},
+    {"max_pending", Act::kOption, "max_pending"},
+    {"write_deadline", Act::kOption, "write_deadline"},
+    {"ping_interval", Act::kOption, "ping_interval"},
+    {"ping_max", Act::kOption, "max_pings_out"},
+    {"debug trace trace_verbose", Act::kLogLevel},
+    {"logfile log_file", Act::kOption, "log.file"},
+    {"tls", Act::kBlock, "tls", {}, &kTls},
+    {"websocket ws", Act::kBlock, "websocket", {}, &kWebsocket},
+    {"authorization", Act::kBlock, "", {}, &kAuthorization},
+
+    {"logtime logtime_utc", Act::kWarn, {}, "tern's log format is its own"},
+    {"syslog remote_syslog", Act::kWarn, {}, "tern logs to stderr or log.file"},
+    {"logfile_size_limit log_size_limit logfile_max_num log_max_num", Act::kWarn, {}, "tern does not rotate its log"},
+    {"max_traced_msg_len", Act::kWarn, {}, "tern does not shorten traced messages"},
+    {"pidfile pid_file ports_file_dir", Act::kWarn, {}, "tern writes no pid or ports file"},
+    {"prof_port", Act::kWarn, {}, "tern has no profiling endpoint"},
+    {"https https_port http_base_path max_closed_clients", Act::kWarn, {}, kNoMonitoring},
+    {"client_advertise connect_error_reports reconnect_error_reports server_tags", Act::kWarn, {},
+     "tern has no cluster yet, so there is nothing to advertise or report"},
+    {"lame_duck_duration lame_duck_grace_period", Act::kWarn, {},
+     "tern has no lame-duck mode; on SIGTERM it flushes clients for up to shutdown_grace and exits"},
+    {"disable_sublist_cache no_sublist_cache", Act::kWarn, {}, "tern's match cache is always on"},
+    {"no_header_support", Act::kWarn, {}, "tern always supports headers (clients still choose)"},
+    {"no_system_account no_system no_sys_acc", Act::kWarn, {}, "tern has no system account"},
+    {"max_sub_tokens max_subscription_tokens", Act::kWarn, {}, "tern does not limit subject tokens"},
+    {"ocsp ocsp_cache", Act::kWarn, {},
+     "tern does not staple OCSP responses; clients that require one will not connect"},
+    {"allow_non_tls", Act::kWarn, {}, "with tls set, tern requires TLS of every client"},
+
+    {"no_auth_user", Act::kRefuse, {}, kNoAuth},
+    {"accounts", Act::kRefuse, {},
+     "tern has no accounts, so all clients would share one subject space with no isolation"},
+    {"operator operators root roots root_operator root_operators resolver account_resolver accounts_resolver "
+     "resolver_tls resolver_preload resolver_pinned_accounts trusted trusted_keys system_account system",
+     Act::kRefuse, {}, kNoJwt},
+    {"cluster", Act::kRefuse, {}, "tern has no clustering yet, so this node would run alone"},
+    {"gateway", Act::kRefuse, {}, "tern has no gateways, so messages would not reach other clusters"},
+    {"leaf leafnodes", Act::kRefuse, {}, "tern has no leaf nodes, so messages would not reach the remotes"},
+    {"jetstream store_dir storedir default_js_domain", Act::kRefuse, {}, kNoJetStream},
+    {"mqtt", Act::kRefuse, {}, "tern has no MQTT listener yet, so MQTT clients could not connect"},
+    {"mappings maps", Act::kRefuse, {},
+     "tern has no subject mappings, so messages would go to the subjects as published"},
+};
+constexpr NatsBlock kTop = {kTopKeys};
+// clang-format on
+
+std::string Lower(std::string_view s) {
+  std::string out;
+  for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string Join(std::string_view prefix, std::string_view name) {
+  if (prefix.empty()) return std::string(name);
+  if (name.empty()) return std::string(prefix);
+  return fmt::format("{}.{}", prefix, name);
+}
+
+const NatsKey* FindNats(const NatsBlock& block, std::string_view key) {
+  for (const auto& k : block.keys) {
+    if (HasWord(k.names, key)) return &k;
+  }
+  return nullptr;
+}
+
+class NatsReader {
+ public:
+  explicit NatsReader(Builder* b) : b_(b) {}
+
+  void Read(const Node& root) {
+    ReadBlock(root, kTop, "", "");
+    FinishLogLevel();
+    // nats-server has no websocket listener without a websocket block (or
+    // with one that has no port); tern's default would open one.
+    if (!saw_websocket_port_) {
+      Set(SpecNamed("websocket.port"), "0", fmt::format("{}: no websocket port", *root.file));
+    }
+  }
+
+ private:
+  void ReadBlock(const Node& map, const NatsBlock& block, std::string_view prefix, std::string_view path) {
+    for (const Entry& e : map.entries) {
+      std::string key = Lower(e.key);
+      std::string shown = Join(path, e.key);
+      const NatsKey* k = FindNats(block, key);
+      if (k == nullptr) {
+        // A key that only holds a value for $VAR is no option (nats-server's IsUsedVariable).
+        if (e.used_as_variable) continue;
+        if (!block.refuse_unknown.empty()) {
+          Refuse(e, shown, block.refuse_unknown);
+        } else {
+          std::vector<std::string> names;
+          for (const auto& nk : block.keys) {
+            for (auto w : Words(nk.names)) names.emplace_back(Join(path, w));
+          }
+          b_->errors.push_back(
+              fmt::format("{}: {}: unknown nats-server option{}", e.Where(), shown, Suggest(shown, names)));
+        }
+        continue;
+      }
+      switch (k->act) {
+        case Act::kOption:
+          Option(e, shown, Join(prefix, k->target));
+          break;
+        case Act::kListen: {
+          auto targets = Words(k->target);
+          Listen(e, shown, Join(prefix, targets[0]), Join(prefix, targets[1]));
+          break;
+        }
+        case Act::kHttp:
+          Http(e, shown, Join(prefix, k->target));
+          break;
+        case Act::kLogLevel:
+          LogFlag(e, shown, key);
+          break;
+        case Act::kBlock:
+          if (e.value.type != Node::Type::kMap) {
+            b_->errors.push_back(
+                fmt::format("{}: {}: expected a block {{ ... }}, found a {}", e.Where(), shown, e.value.TypeName()));
+          } else {
+            ReadBlock(e.value, *k->block, Join(prefix, k->target), shown);
+            if (k->block == &kWebsocket) CheckWebsocket(e);
+          }
+          break;
+        case Act::kWarn:
+          b_->warnings.push_back(
+              fmt::format("{}: {}: nats-server option not supported by tern, ignored: {}", e.Where(), shown, k->why));
+          break;
+        case Act::kRefuse:
+          Refuse(e, shown, k->why);
+          break;
+      }
+    }
+  }
+
+  void Refuse(const Entry& e, std::string_view shown, std::string_view why) {
+    b_->errors.push_back(fmt::format(
+        "{}: {}: nats-server option not supported by tern; refusing to start without it: {}", e.Where(), shown, why));
+  }
+
+  std::string Label(const Entry& e, std::string_view shown, std::string_view tern) const {
+    return shown == tern ? fmt::format("{}: {}", e.Where(), shown) : fmt::format("{}: {} ({})", e.Where(), shown, tern);
+  }
+
+  // Two keys that set one option (an alias, or listen and port): nats-server
+  // reads its map in no fixed order, so which would win is not defined.
+  bool FirstTime(const Spec& s, const Entry& e, const std::string& label) {
+    auto [it, fresh] = seen_.emplace(&s, std::make_pair(e.line, e.key));
+    if (!fresh) {
+      b_->errors.push_back(
+          fmt::format("{}: set twice (also on line {}, by {})", label, it->second.first, it->second.second));
+    }
+    return fresh;
+  }
+
+  void Set(const Spec& s, const std::string& text, std::string label) {
+    b_->Set(s, text, std::move(label), ConfigLayer::kFile);
+  }
+
+  void Option(const Entry& e, std::string_view shown, const std::string& tern) {
+    const Spec* s = FindKey(Schema(), tern);
+    if (s == nullptr) {
+      b_->warnings.push_back(fmt::format("{}: {}: has no effect here, ignored", e.Where(), shown));
+      return;
+    }
+    std::string label = Label(e, shown, tern);
+    if (!FirstTime(*s, e, label)) return;
+    if (tern == "websocket.port") saw_websocket_port_ = true;
+    const Node& v = e.value;
+    if (s->kind == Kind::kStringList && (v.type == Node::Type::kList || v.is_scalar())) {
+      std::vector<std::string> items;
+      if (v.is_scalar()) items.push_back(v.text);
+      for (size_t i = 0; i < v.items.size(); ++i) {
+        if (!v.items[i].is_scalar()) {
+          b_->errors.push_back(
+              fmt::format("{}[{}]: expected a single value, found a {}", label, i, v.items[i].TypeName()));
+          return;
+        }
+        items.push_back(v.items[i].text);
+      }
+      b_->SetItems(*s, items, label, ConfigLayer::kFile);
+      return;
+    }
+    if (!v.is_scalar()) {
+      b_->errors.push_back(fmt::format("{}: expected a single value, found a {}", label, v.TypeName()));
+      return;
+    }
+    std::string text = v.text;
+    if (s->kind == Kind::kDuration && (v.type == Node::Type::kInteger || v.type == Node::Type::kFloat)) {
+      text += "s";  // nats-server: a bare number is seconds
+      if (!v.raw.empty() && std::isalpha(static_cast<unsigned char>(v.raw.back()))) {
+        b_->warnings.push_back(
+            fmt::format("{}: '{}' is {} seconds in nats-server's syntax (its suffixes are sizes: m = million); "
+                        "write \"{}\" in quotes for a duration",
+                        label, v.raw, v.text, v.raw));
+      }
+    } else if (s->kind == Kind::kDuration && v.type == Node::Type::kBool) {
+      b_->errors.push_back(fmt::format("{}: '{}' is not a duration", label, v.raw));
+      return;
+    }
+    Set(*s, text, label);
+  }
+
+  // "host:port", "[v6]:port" or a bare port, as nats-server's parseListen.
+  bool SplitListen(const Entry& e, const std::string& label, std::string* host, std::string* port) {
+    const Node& v = e.value;
+    if (v.type == Node::Type::kInteger) {
+      *port = v.text;
+      return true;
+    }
+    size_t colon = v.text.rfind(':');
+    if (v.type != Node::Type::kString || colon == std::string::npos) {
+      b_->errors.push_back(fmt::format("{}: '{}' is not host:port or a port", label, v.raw));
+      return false;
+    }
+    *host = v.text.substr(0, colon);
+    *port = v.text.substr(colon + 1);
+    if (host->size() >= 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+    return true;
+  }
+
+  void Listen(const Entry& e, std::string_view shown, const std::string& host_name, const std::string& port_name) {
+    std::string label = Label(e, shown, fmt::format("{} and {}", host_name, port_name));
+    std::string host, port;
+    if (!SplitListen(e, label, &host, &port)) return;
+    const Spec& host_spec = SpecNamed(host_name);
+    const Spec& port_spec = SpecNamed(port_name);
+    // No host in listen means every interface, as in nats-server.
+    if (FirstTime(host_spec, e, label)) Set(host_spec, host.empty() ? "0.0.0.0" : host, label);
+    if (FirstTime(port_spec, e, label)) Set(port_spec, port, label);
+    if (port_name == "websocket.port") saw_websocket_port_ = true;
+  }
+
+  void Http(const Entry& e, std::string_view shown, const std::string& tern) {
+    std::string label = Label(e, shown, tern);
+    std::string host, port;
+    if (!SplitListen(e, label, &host, &port)) return;
+    if (!host.empty() && host != "0.0.0.0") {
+      b_->warnings.push_back(
+          fmt::format("{}: host '{}' ignored: {} (only the port is kept)", label, host, kNoMonitoring));
+    }
+    const Spec& s = SpecNamed(tern);
+    if (FirstTime(s, e, label)) Set(s, port, label);
+  }
+
+  void LogFlag(const Entry& e, std::string_view shown, const std::string& key) {
+    if (e.value.type != Node::Type::kBool) {
+      b_->errors.push_back(fmt::format("{}: {}: '{}' is not true or false", e.Where(), shown, e.value.raw));
+      return;
+    }
+    bool on = e.value.text == "true";
+    (key == "debug" ? debug_ : trace_) |= on;
+    if (log_label_.empty() || on) log_label_ = Label(e, shown, "log.level");
+  }
+
+  // As nats-server's -D and -V: trace wins, debug next, else info.
+  void FinishLogLevel() {
+    if (log_label_.empty()) return;
+    Set(SpecNamed("log.level"), trace_ ? "trace" : debug_ ? "debug" : "info", log_label_);
+  }
+
+  // nats-server refuses a websocket listener that has neither TLS nor
+  // no_tls; tern would serve plain ws:// and nobody would have asked.
+  void CheckWebsocket(const Entry& e) {
+    bool has_port = false, has_host = false, has_tls = false, no_tls = false;
+    for (const auto& entry : e.value.entries) {
+      std::string key = Lower(entry.key);
+      has_port |= key == "port" || key == "listen";
+      has_host |= key == "host" || key == "net" || key == "listen";
+      has_tls |= key == "tls";
+      no_tls |= key == "no_tls" && entry.value.text == "true";
+    }
+    if (has_port && !has_tls && !no_tls) {
+      b_->errors.push_back(
+          fmt::format("{}: {}: has no tls block and no `no_tls: true`; nats-server refuses this, "
+                      "and tern would serve plain ws://",
+                      e.Where(), e.key));
+    }
+    // An unset host is every interface for nats-server's websocket, not the client listener's host.
+    if (!has_host) Set(SpecNamed("websocket.host"), "0.0.0.0", fmt::format("{}: {}", e.Where(), e.key));
+  }
+
+  Builder* b_;
+  std::map<const Spec*, std::pair<int, std::string>> seen_;
+  bool saw_websocket_port_ = false;
+  bool debug_ = false, trace_ = false;
+  std::string log_label_;
+};
+
+}  // namespace
+
+void ApplyNatsTree(const Node& root, Builder* b) { NatsReader(b).Read(root); }
+
+}  // namespace tern::server::config

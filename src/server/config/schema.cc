@@ -1,0 +1,316 @@
+#include "server/config/schema.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstdlib>
+#include <set>
+
+#include "server/config/config.h"
+#include "server/config/values.h"
+#include "server/options.h"
+
+namespace tern::server::config {
+namespace {
+
+// Indexed by the enum's value.
+constexpr std::string_view kLevelNames[] = {"trace", "debug", "info", "warn", "error", "off"};
+constexpr std::string_view kQueuePolicyNames[] = {"random", "round_robin"};
+constexpr std::string_view kTlsVersions[] = {"1.2", "1.3"};
+
+constexpr int64_t kIntMax = INT_MAX;
+
+// clang-format off
+
+// One tls {} block, attached wherever a listener takes TLS. The client
+// listener adds handshake_first, which only the NATS protocol has.
+const Spec kTlsFields[] = {
+    {.name = "cert_file", .kind = Kind::kString, .path = {HopTo<&TlsOptions::cert_file>},
+     .help = "PEM certificate chain; with key_file, turns TLS on.",
+     .metavar = "file", .default_note = "none (TLS off)"},
+    {.name = "key_file", .kind = Kind::kString, .path = {HopTo<&TlsOptions::key_file>},
+     .help = "PEM private key of cert_file.", .metavar = "file", .default_note = "none"},
+    {.name = "ca_file", .kind = Kind::kString, .path = {HopTo<&TlsOptions::ca_file>},
+     .help = "PEM CA certificates that client certificates must chain to.",
+     .metavar = "file", .default_note = "none"},
+    {.name = "verify", .kind = Kind::kBool, .path = {HopTo<&TlsOptions::verify>},
+     .help = "Require a client certificate and verify it against ca_file."},
+    {.name = "verify_and_map", .kind = Kind::kBool, .path = {HopTo<&TlsOptions::verify_and_map>},
+     .help = "Like verify; the certificate will also name the user once authorization lands."},
+    {.name = "timeout", .kind = Kind::kDuration, .path = {HopTo<&TlsOptions::timeout>},
+     .help = "Time a TLS handshake may take.", .min = 1},
+    {.name = "min_version", .kind = Kind::kString, .path = {HopTo<&TlsOptions::min_version>},
+     .help = "Oldest TLS version accepted.", .choices = kTlsVersions},
+};
+
+constexpr std::pair<std::string_view, std::string_view> kNatsTlsFlags[] = {
+    {"cert_file", "tlscert"}, {"key_file", "tlskey"}, {"ca_file", "tlscacert"}, {"verify", "tlsverify"}};
+
+// A linger rule, as one element of the linger list.
+const Spec kLingerFields[] = {
+    {.name = "subject", .kind = Kind::kString, .path = {HopTo<&LingerRule::subject>},
+     .help = "Subject pattern, wildcards allowed.", .required = true},
+    {.name = "for", .kind = Kind::kDuration, .path = {HopTo<&LingerRule::hold>},
+     .help = "How long a message is held."},
+    {.name = "max_bytes", .kind = Kind::kSize, .path = {HopTo<&LingerRule::max_bytes>},
+     .help = "Bound for the bytes this rule holds."},
+};
+
+const CompactForm kLingerCompact = {
+    .parse = [](std::string_view text, void* list, std::vector<std::string>* problems) {
+      return ParseLingerRules(text, static_cast<std::vector<LingerRule>*>(list), problems);
+    },
+    .format = [](const void* list) {
+      return FormatLingerRules(*static_cast<const std::vector<LingerRule>*>(list));
+    },
+};
+
+// Help order. Reloadable follows what a live server can take without
+// re-binding or rebuilding its workers: logging, per-connection limits read
+// at accept/subscribe time, ping/deadline timers and the queue policy.
+std::vector<Spec> BuildSchema() {
+  std::vector<Spec> s = {
+      {.name = "config", .kind = Kind::kString, .path = {HopTo<&Options::config_file>},
+       .help = "Config file to read: YAML, or a nats-server configuration file (.conf).",
+       .flags = "c", .metavar = "file", .default_note = "none", .in_file = false},
+      {.name = "name", .kind = Kind::kString, .path = {HopTo<&Options::server_name>},
+       .help = "Server name shown to clients and peers.",
+       .flags = "n", .aliases = "server_name", .metavar = "name", .default_note = "the server id"},
+      {.name = "addr", .kind = Kind::kString, .path = {HopTo<&Options::addr>},
+       .help = "Address to listen on for client connections.",
+       .flags = "a", .aliases = "net", .metavar = "host", .min = 1},
+      {.name = "port", .kind = Kind::kPort, .path = {HopTo<&Options::port>},
+       .help = "Port for client connections; -1 picks a random free port.",
+       .flags = "p", .min = -1, .max = 65535},
+      {.name = "http_port", .kind = Kind::kPort, .path = {HopTo<&Options::http_port>},
+       .help = "Port for HTTP monitoring, 0 = off (reserved until monitoring lands).",
+       .flags = "m", .min = -1, .max = 65535},
+      {.name = "workers", .kind = Kind::kInt, .path = {HopTo<&Options::workers>},
+       .help = "Worker threads; 0 = one per core.", .max = 1024},
+      {.name = "log.level", .kind = Kind::kEnum, .path = {HopTo<&Options::log_level>},
+       .help = "Least severe log level written (-D = debug, -V/-DV = trace).",
+       .choices = kLevelNames, .reloadable = true, .enum_type = &kEnumOf<log::Level>},
+      {.name = "log.file", .kind = Kind::kString, .path = {HopTo<&Options::log_file>},
+       .help = "File to append the log to.",
+       .flags = "l log", .metavar = "file", .default_note = "stderr", .reloadable = true},
+      {.name = "max_payload", .kind = Kind::kSize, .path = {HopTo<&Options::max_payload>},
+       .help = "Largest message payload a client may publish (at most max_pending).",
+       .min = 1, .max = int64_t{1} << 30, .reloadable = true},
+      {.name = "max_control_line", .kind = Kind::kSize, .path = {HopTo<&Options::max_control_line>},
+       .help = "Longest protocol line (PUB/SUB/CONNECT ...) a client may send.",
+       .min = 1, .max = int64_t{1} << 30, .reloadable = true},
+      {.name = "max_connections", .kind = Kind::kInt, .path = {HopTo<&Options::max_connections>},
+       .help = "Client connections accepted at once.",
+       .min = 1, .max = kIntMax, .reloadable = true},
+      {.name = "max_subscriptions", .kind = Kind::kInt, .path = {HopTo<&Options::max_subscriptions>},
+       .help = "Subscriptions per connection; 0 = unlimited.",
+       .max = kIntMax, .reloadable = true},
+      {.name = "max_pending", .kind = Kind::kSize, .path = {HopTo<&Options::max_pending>},
+       .help = "Bytes buffered for a connection before it is a slow consumer and closed.",
+       .min = 1, .reloadable = true},
+      {.name = "write_deadline", .kind = Kind::kDuration, .path = {HopTo<&Options::write_deadline>},
+       .help = "How long a blocked write may take before the connection is a slow consumer.",
+       .min = 1, .reloadable = true},
+      {.name = "ping_interval", .kind = Kind::kDuration, .path = {HopTo<&Options::ping_interval>},
+       .help = "Interval between server PINGs to each client.",
+       .min = 1, .reloadable = true},
+      {.name = "max_pings_out", .kind = Kind::kInt, .path = {HopTo<&Options::max_pings_out>},
+       .help = "Unanswered PINGs before a client is considered stale and closed.",
+       .aliases = "ping_max", .min = 1, .max = kIntMax, .reloadable = true},
+      {.name = "auth_timeout", .kind = Kind::kDuration, .path = {HopTo<&Options::auth_timeout>},
+       .help = "Time a new client has to send CONNECT.",
+       .min = 1, .reloadable = true},
+      {.name = "shutdown_grace", .kind = Kind::kDuration, .path = {HopTo<&Options::shutdown_grace>},
+       .help = "Time to flush clients on SIGTERM/SIGINT before exiting.",
+       .reloadable = true},
+      {.name = "queue_policy", .kind = Kind::kEnum, .path = {HopTo<&Options::queue_policy>},
+       .help = "How a queue group member is chosen for each message.",
+       .choices = kQueuePolicyNames, .reloadable = true, .enum_type = &kEnumOf<QueuePolicy>},
+      {.name = "linger", .kind = Kind::kStructList, .path = {HopTo<&Options::linger>},
+       .help = "Hold messages that found no subscriber, per subject pattern (see docs/config.md).",
+       .metavar = "subject=for[/max_bytes],...", .default_note = "none",
+       .list = &kListOf<LingerRule>, .element = kLingerFields, .compact = &kLingerCompact,
+       .check_element = [](const void* rule) { return CheckLingerRule(*static_cast<const LingerRule*>(rule)); }},
+
+      {.name = "tls", .kind = Kind::kSwitch,
+       .help = "Require TLS on the client listener: start-up fails unless tls.cert_file and tls.key_file are set.",
+       .heading = "TLS on the client listener (nats-server: tls {})", .in_file = false},
+  };
+  Attach(&s, "tls", {HopTo<&Options::tls>}, kTlsFields, {}, kNatsTlsFlags);
+  s.push_back({.name = "tls.handshake_first", .kind = Kind::kHandshakeFirst, .path = {HopTo<&Options::tls>},
+               .help = "TLS before INFO, for TLS-first clients. auto: wait 50ms (or the duration given) "
+                       "for a ClientHello, else send a plain INFO, so both kinds of client work.",
+               .metavar = "false|true|auto|duration"});
+
+  const std::vector<Hop> ws = {HopTo<&Options::websocket>};
+  const Spec websocket[] = {
+      {.name = "host", .kind = Kind::kString, .path = {HopTo<&WebsocketOptions::host>},
+       .help = "Address for WebSocket connections.", .metavar = "host", .default_note = "addr"},
+      {.name = "port", .kind = Kind::kPort, .path = {HopTo<&WebsocketOptions::port>},
+       .help = "Port for the native protocol over WebSocket; 0 = off, -1 = a random free port.",
+       .min = -1, .max = 65535},
+      {.name = "no_tls", .kind = Kind::kBool, .path = {HopTo<&WebsocketOptions::no_tls>},
+       .help = "Serve plain ws:// even when websocket.tls is set."},
+      {.name = "same_origin", .kind = Kind::kBool, .path = {HopTo<&WebsocketOptions::same_origin>},
+       .help = "Accept a browser only when its Origin matches the Host it connected to."},
+      {.name = "allowed_origins", .kind = Kind::kStringList, .path = {HopTo<&WebsocketOptions::allowed_origins>},
+       .help = "If set, the Origin header must be one of these.",
+       .metavar = "scheme://host[:port],...", .default_note = "any", .check_item = CheckOrigin},
+      {.name = "compression", .kind = Kind::kBool, .path = {HopTo<&WebsocketOptions::compression>},
+       .help = "Accept permessage-deflate when a client offers it."},
+      {.name = "handshake_timeout", .kind = Kind::kDuration, .path = {HopTo<&WebsocketOptions::handshake_timeout>},
+       .help = "Time the HTTP upgrade may take.", .min = 1},
+      {.name = "max_frame", .kind = Kind::kSize, .path = {HopTo<&WebsocketOptions::max_frame>},
+       .help = "Largest WebSocket frame accepted.", .min = 1},
+  };
+  Attach(&s, "websocket", ws, websocket, "Native protocol over WebSocket (nats-server: websocket {})");
+  Attach(&s, "websocket.tls", {HopTo<&Options::websocket>, HopTo<&WebsocketOptions::tls>}, kTlsFields,
+         "TLS on the WebSocket listener (nats-server: websocket { tls {} })");
+  return s;
+}
+
+// clang-format on
+
+// Two options must never share a spelling, or one would shadow the other.
+void CheckUnique(const std::vector<Spec>& specs) {
+  std::set<std::string> seen;
+  for (const auto& s : specs) {
+    std::vector<std::string> spellings = {s.name, EnvName(s.name)};
+    for (auto w : Words(s.flags)) spellings.emplace_back(w);
+    for (auto w : Words(s.aliases)) spellings.emplace_back(w);
+    for (auto& w : spellings) {
+      if (!seen.insert(w).second) {
+        fmt::print(stderr, "config schema: '{}' is spelled twice\n", w);
+        std::abort();
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void Attach(std::vector<Spec>* out, std::string_view prefix, const std::vector<Hop>& path, Table fields,
+            std::string_view heading, std::span<const std::pair<std::string_view, std::string_view>> flags) {
+  for (const Spec& field : fields) {
+    Spec s = field;
+    s.name = prefix.empty() ? field.name : fmt::format("{}.{}", prefix, field.name);
+    s.path = path;
+    s.path.insert(s.path.end(), field.path.begin(), field.path.end());
+    for (auto [name, flag] : flags) {
+      if (name == field.name) s.flags = s.flags.empty() ? std::string(flag) : fmt::format("{} {}", s.flags, flag);
+    }
+    if (&field == &fields.front() && !heading.empty()) s.heading = heading;
+    out->push_back(std::move(s));
+  }
+}
+
+Table Schema() {
+  static const std::vector<Spec> specs = [] {
+    std::vector<Spec> s = BuildSchema();
+    CheckUnique(s);
+    return s;
+  }();
+  return specs;
+}
+
+const Spec& SpecNamed(std::string_view name) {
+  for (const auto& s : Schema()) {
+    if (s.name == name) return s;
+  }
+  fmt::print(stderr, "config: no option named '{}'\n", name);
+  std::abort();
+}
+
+void* FieldOf(const Spec& spec, void* root) {
+  void* p = root;
+  for (Hop hop : spec.path) p = hop(p);
+  return p;
+}
+
+const void* FieldOf(const Spec& spec, const void* root) {
+  // The hops only compute addresses; constness is restored on return.
+  return FieldOf(spec, const_cast<void*>(root));
+}
+
+std::vector<std::string_view> Words(std::string_view words) {
+  std::vector<std::string_view> out;
+  while (!words.empty()) {
+    size_t end = words.find(' ');
+    if (end != 0) out.push_back(words.substr(0, end));
+    if (end == std::string_view::npos) break;
+    words.remove_prefix(end + 1);
+  }
+  return out;
+}
+
+bool HasWord(std::string_view words, std::string_view word) {
+  for (auto w : Words(words)) {
+    if (w == word) return true;
+  }
+  return false;
+}
+
+const Spec* FindKey(Table table, std::string_view key) {
+  for (const auto& s : table) {
+    if (s.name == key || HasWord(s.aliases, key)) return &s;
+  }
+  return nullptr;
+}
+
+const Spec* FindFlag(Table table, std::string_view key) {
+  for (const auto& s : table) {
+    if (s.name == key || HasWord(s.flags, key) || HasWord(s.aliases, key)) return &s;
+  }
+  return nullptr;
+}
+
+bool IsSection(Table table, std::string_view key) { return !FirstUnder(table, key).empty(); }
+
+std::string_view FirstUnder(Table table, std::string_view key) {
+  for (const auto& s : table) {
+    std::string_view name = s.name;
+    if (name.size() > key.size() && name.starts_with(key) && name[key.size()] == '.') {
+      return name.substr(key.size() + 1);
+    }
+  }
+  return {};
+}
+
+std::string EnvName(std::string_view name) {
+  std::string out = "TERN_";
+  for (char c : name) out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+namespace {
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string Suggest(std::string_view wrong, const std::vector<std::string>& candidates) {
+  const std::string* best = nullptr;
+  size_t best_distance = std::max<size_t>(2, wrong.size() / 4) + 1;
+  for (const auto& c : candidates) {
+    size_t d = EditDistance(wrong, c);
+    if (d < best_distance) best = &c, best_distance = d;
+  }
+  return best == nullptr ? std::string() : fmt::format(" (did you mean {}?)", *best);
+}
+
+}  // namespace tern::server::config
