@@ -3,10 +3,14 @@
 // else's: a WebSocket and a TCP bystander pair keep exchanging messages and
 // lose none, and the node stays up. Frames are built by hand with the
 // tests' own framing (tests/support/ws_frame.h), not the server's codec.
+#include <signal.h>
+
 #include <cctype>
 #include <fstream>
 #include <random>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "bystanders.h"
 #include "server_test.h"
@@ -216,6 +220,45 @@ TEST_P(WebsocketTest, ClientCloseIsAnsweredAndTheConnectionEnds) {
   ASSERT_TRUE(c.SendRaw(ws::ClientFrame(ws::kClose, ws::ClosePayload(1000, "done"))));
   EXPECT_TRUE(c.ExpectClosed(3s));
   EXPECT_EQ(c.ws_close_code(), 1000) << "reason '" << c.ws_close_reason() << "'";
+}
+
+// A NATS error that ends the connection ends the WebSocket with the close
+// code that says why, as nats-server maps them (websocket.go,
+// wsEnqueueCloseMessage): 1002 for a protocol error, 1009 for a payload
+// over max_payload, 1008 for other policy limits.
+TEST_P(WebsocketTest, FatalErrorsCloseWithTheirCode) {
+  if (!IsNats()) {
+    GTEST_SKIP() << "known tern bug: every error close is sent as 1000 (normal closure) with no reason";
+  }
+  START_SERVER_WITH(Listeners());
+  const std::vector<std::tuple<std::string, std::string, uint16_t>> cases = {
+      {"FOO\r\n", "Unknown Protocol Operation", 1002},
+      {"PUB foo 2000000\r\n", "Maximum Payload Violation", 1009},
+      {"PUB foo." + std::string(8192, 'x'), "maximum control line exceeded", 1008},
+  };
+  for (const auto& [text, error, code] : cases) {
+    SCOPED_TRACE(error);
+    RawClient c;
+    ASSERT_TRUE(c.ConnectAndHandshake(Ws()));
+    ASSERT_TRUE(c.Send(text));
+    EXPECT_TRUE(c.ExpectErr(error));
+    EXPECT_TRUE(c.ExpectClosed(3s));
+    EXPECT_EQ(c.ws_close_code(), code) << "reason '" << c.ws_close_reason() << "'";
+  }
+}
+
+// Shutdown tells WebSocket clients it is going away (1001), as nats-server
+// does, rather than dropping TCP (which a browser reports as 1006).
+TEST_P(WebsocketTest, ShutdownClosesWithGoingAway) {
+  if (!IsNats()) GTEST_SKIP() << "known tern bug: SIGTERM closes WebSocket clients without a close frame";
+  START_SERVER_WITH(Listeners());
+  RawClient c;
+  ASSERT_TRUE(c.ConnectAndHandshake(Ws()));
+  server_->Signal(SIGTERM);
+  EXPECT_TRUE(c.ExpectClosed(5s));
+  EXPECT_EQ(c.ws_close_code(), 1001) << "reason '" << c.ws_close_reason() << "'";
+  auto code = server_->Stop(5s);
+  EXPECT_TRUE(code && flavor().IsCleanSigtermExit(*code));
 }
 
 TERN_INSTANTIATE_FLAVORS(WebsocketTest);
