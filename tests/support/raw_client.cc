@@ -338,7 +338,8 @@ AssertionResult RawClient::ExpectClosed(Millis timeout, std::string* drained) {
       case Fill::kClosed:
         return AssertionSuccess();
       case Fill::kTimeout:
-        return AssertionFailure() << "connection still open after " << timeout.count() << " ms";
+        return AssertionFailure() << "connection still open after " << timeout.count() << " ms"
+                                  << (last_error_ != "timed out" ? " (" + last_error_ + ")" : "");
       case Fill::kError:
         return AssertionFailure() << "error while waiting for close: " << last_error_;
     }
