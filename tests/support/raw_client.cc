@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <regex>
 
 #include "ws_stream.h"
 
@@ -229,15 +228,6 @@ AssertionResult RawClient::Expect(std::string_view want, Millis timeout) {
   if (*line != want) {
     return AssertionFailure() << "expected '" << Show(want) << "' got '" << Show(*line) << "' (then: " << Pending()
                               << ")";
-  }
-  return AssertionSuccess();
-}
-
-AssertionResult RawClient::ExpectMatch(const std::string& regex, Millis timeout) {
-  auto line = NextLine(Clock::now() + timeout, regex != "PING");
-  if (!line) return AssertionFailure() << "expected /" << regex << "/ but " << last_error_;
-  if (!std::regex_match(*line, std::regex(regex))) {
-    return AssertionFailure() << "expected /" << regex << "/ got '" << Show(*line) << "'";
   }
   return AssertionSuccess();
 }
