@@ -51,6 +51,10 @@ std::string_view CloseReasonText(CloseReason reason) {
       return "Write Error";
     case CloseReason::kProtocolError:
       return "Protocol Violation";
+    case CloseReason::kMaxPayloadExceeded:
+      return "Maximum Payload Exceeded";
+    case CloseReason::kMaxControlLineExceeded:
+      return "Maximum Control Line Exceeded";
     case CloseReason::kSlowConsumerPendingBytes:
       return "Slow Consumer (Pending Bytes)";
     case CloseReason::kSlowConsumerWriteDeadline:
@@ -71,6 +75,33 @@ std::string_view CloseReasonText(CloseReason reason) {
       return "Server Shutdown";
   }
   return "Unknown";
+}
+
+io::CloseKind CloseKindOf(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::kClientClosed:
+    case CloseReason::kConnectFailed:
+      return io::CloseKind::kNormal;
+    case CloseReason::kServerShutdown:
+      return io::CloseKind::kGoingAway;
+    case CloseReason::kProtocolError:
+    case CloseReason::kWebsocketHandshakeError:
+      return io::CloseKind::kProtocolError;
+    case CloseReason::kMaxPayloadExceeded:
+      return io::CloseKind::kTooBig;
+    case CloseReason::kMaxControlLineExceeded:
+    case CloseReason::kSlowConsumerPendingBytes:
+    case CloseReason::kSlowConsumerWriteDeadline:
+    case CloseReason::kMaxConnections:
+    case CloseReason::kAuthenticationTimeout:
+      return io::CloseKind::kPolicy;
+    case CloseReason::kReadError:
+    case CloseReason::kWriteError:
+    case CloseReason::kStaleConnection:
+    case CloseReason::kTlsHandshakeError:
+      return io::CloseKind::kInternal;
+  }
+  return io::CloseKind::kInternal;
 }
 
 Connection::Connection(Worker& worker, int fd, uint64_t id, const Endpoint& endpoint)
@@ -413,7 +444,7 @@ void Connection::Flush() {
   }
   SetWantWrite(outcome == WriteOutcome::kBlocked);
   if (outcome == WriteOutcome::kDrained && close_when_flushed_) {
-    Close(CloseReason::kServerShutdown);
+    CloseAfterFlush(CloseReason::kServerShutdown);  // with the transports' goodbyes
     return;
   }
   if (idle_check_ == Clock::time_point{} || outcome == WriteOutcome::kBlocked) {
@@ -553,9 +584,10 @@ void Connection::CloseAfterFlush(CloseReason reason) {
     if (!stages_.empty()) {
       EncodeStagedLocked();
       // Goodbyes, top first, each encoded by the stages below it.
+      const io::CloseNote note{CloseKindOf(reason), CloseReasonText(reason)};
       for (size_t level = stages_.size(); level-- > 0;) {
         std::string bye;
-        stages_[level]->Closing(bye);
+        stages_[level]->Closing(note, bye);
         if (!bye.empty()) EncodeFrom(level, bye, wire_.bytes());
       }
     }

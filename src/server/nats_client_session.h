@@ -26,6 +26,11 @@ class Connection;
 class Server;
 class Worker;
 
+// The NATS session's view of a subscription: the client's sid, echoed in MSG.
+struct NatsSubscription : core::Subscription {
+  std::string sid;
+};
+
 class NatsClientSession final : public Session, public core::Sink, public proto::nats::ServerOpHandler {
  public:
   explicit NatsClientSession(Connection& conn);
@@ -41,6 +46,7 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
 
   // core::Sink: any thread.
   bool Deliver(const core::Subscription& sub, const core::Message& msg) override;
+  void OnAutoUnsubscribed(const core::Subscription& sub) override;
   uint64_t sink_id() const override;
 
  private:
@@ -60,6 +66,10 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   void SendNoResponders(std::string_view reply);
   void DropSubscription(const core::SubscriptionPtr& sub);
   size_t LiveSubscriptionCount();
+  // Forgets sid table entries whose subscription ended (closed): always, or
+  // only when OnAutoUnsubscribed was heard since the last sweep.
+  void SweepEnded();
+  void SweepIfAutoUnsubscribed();
   // Picks up limits changed by a reload (max_payload, max_control_line).
   void RefreshLimits();
   void Trace(std::string_view direction, std::string_view what) const;
@@ -76,9 +86,12 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   bool connected_ = false;    // CONNECT received
   uint64_t limits_seen_ = 0;  // LiveLimits::generation at the last refresh
 
-  // Subscriptions by sid. Owner thread only; entries whose subscription was
-  // closed by auto-unsubscribe on another worker are swept lazily.
+  // Subscriptions by sid. Owner thread only; an entry whose subscription an
+  // auto-unsubscribe ended on another worker is swept by the owner after
+  // that worker bumps `auto_unsubscribed_` (no cross-thread map access).
   StringMap<core::SubscriptionPtr> subs_;
+  std::atomic<uint64_t> auto_unsubscribed_{0};
+  uint64_t swept_auto_unsubscribed_ = 0;
 
   io::Clock::time_point connect_deadline_{};  // auth timeout; zero once CONNECT arrived
   io::Clock::time_point next_ping_{};
