@@ -42,6 +42,7 @@ flags (all take a value):
   --warmup N        reqrep round trips not measured (1000)
   --windows W       reqrep: also report p50/p99/max over W consecutive slices (10)
   --hold SEC        idle: keep connections open this long or until stdin closes (0)
+  --trace FILE      reqrep: write "start_ns latency_ns" (CLOCK_MONOTONIC) per measured round trip
   --label TEXT      copied into the JSON result
 
 exit: 0 ok, 1 failed, 2 timeout, 64 bad usage
@@ -85,6 +86,10 @@ bool Apply(std::string_view flag, const std::string& value, Config* config) {
   }
   if (flag == "--subject") {
     config->subject = value;
+    return true;
+  }
+  if (flag == "--trace") {
+    config->trace_file = value;
     return true;
   }
   if (flag == "--label") {

@@ -33,6 +33,7 @@ struct Config {
   uint64_t warmup = 1000;           // reqrep: round trips not measured
   double hold_s = 0;                // idle: hold connections up to this long after reporting
   std::string label;                // copied into the report
+  std::string trace_file;           // reqrep: every measured round trip, "start_ns latency_ns" (CLOCK_MONOTONIC)
   int windows = 10;                 // reqrep: latency summaries over consecutive slices of the run
 };
 
