@@ -7,14 +7,18 @@
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "core/subject.h"
+#include "core/match_cache.h"
 #include "core/sublist.h"
+#include "proto/subject.h"
 
 namespace tern::core {
 namespace {
@@ -169,17 +173,82 @@ void BM_SublistInsertRemove(benchmark::State& state) {
 }
 BENCHMARK(BM_SublistInsertRemove)->ArgName("subs")->Arg(1000)->Arg(100000);
 
+// Lookups of a hot set while another thread changes unrelated interest at
+// `changes_per_s` (a SUB or an UNSUB each), the way inbox requests and
+// connection churn look to a busy publisher. kind 0 churns literal subjects,
+// kind 1 wildcard ones; neither matches the hot set, so every miss here is
+// paid for invalidation alone.
+void BM_MatchCacheHitUnderChurn(benchmark::State& state) {
+  const int64_t rate = state.range(0);
+  const bool wildcard = state.range(1) != 0;
+  static WideTree* tree = new WideTree(10000, true);
+  std::vector<std::string> hot;
+  for (size_t i = 0; i < 256; ++i) hot.push_back("device." + std::to_string(i * 37) + ".events");
+  std::vector<SubscriptionPtr> churn;
+  for (int i = 0; i < 64; ++i) {
+    churn.push_back(MakeSub(wildcard ? "churn.*." + std::to_string(i) : "churn." + std::to_string(i) + ".x"));
+  }
+  MatchCache cache(tree->sublist);
+  for (const auto& s : hot) cache.Lookup(s);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> changes{0};
+  std::thread writer;
+  if (rate > 0) {
+    writer = std::thread([&] {
+      auto start = std::chrono::steady_clock::now();
+      int64_t done = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        for (auto due = static_cast<int64_t>(elapsed * static_cast<double>(rate)); done < due; ++done) {
+          const SubscriptionPtr& s = churn[(done / 2) % churn.size()];
+          if (done % 2 == 0) {
+            tree->sublist.Insert(s);
+          } else {
+            tree->sublist.Remove(*s);
+          }
+        }
+        changes.store(done, std::memory_order_relaxed);
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
+    });
+    // Let the writer reach its pace first: the short calibration runs must
+    // see the churn too, or the iteration count is sized for a quiet index.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const size_t hits0 = cache.hits(), misses0 = cache.misses();
+  const int64_t changes0 = changes.load();
+  const auto start = std::chrono::steady_clock::now();
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(&cache.Lookup(hot[i]));
+    if (++i == hot.size()) i = 0;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double changed = static_cast<double>(changes.load() - changes0);
+  stop.store(true);
+  if (writer.joinable()) writer.join();
+  for (const auto& s : churn) tree->sublist.Remove(*s);
+  const double lookups = static_cast<double>(cache.hits() - hits0 + cache.misses() - misses0);
+  state.counters["miss_pct"] = 100.0 * static_cast<double>(cache.misses() - misses0) / lookups;
+  state.counters["changes_seen_per_s"] = changed / seconds;
+}
+BENCHMARK(BM_MatchCacheHitUnderChurn)
+    ->ArgNames({"changes_per_s", "wildcard"})
+    ->ArgsProduct({{0, 1000, 10000, 100000}, {0, 1}})
+    ->UseRealTime();
+
 // Subject checks: IsValidLiteralSubject runs on every PUB in pedantic mode,
 // IsValidSubject on every SUB.
 void BM_IsValidLiteralSubject(benchmark::State& state) {
   std::string subject = "synadia.nats.jetstream.nkeys.jwt";
-  for (auto _ : state) benchmark::DoNotOptimize(IsValidLiteralSubject(subject));
+  for (auto _ : state) benchmark::DoNotOptimize(proto::IsValidLiteralSubject(subject));
 }
 BENCHMARK(BM_IsValidLiteralSubject);
 
 void BM_IsValidSubject(benchmark::State& state) {
   std::string subject = "synadia.nats.*.nkeys.>";
-  for (auto _ : state) benchmark::DoNotOptimize(IsValidSubject(subject));
+  for (auto _ : state) benchmark::DoNotOptimize(proto::IsValidSubject(subject));
 }
 BENCHMARK(BM_IsValidSubject);
 

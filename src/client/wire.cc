@@ -5,6 +5,7 @@
 #include <random>
 
 #include "proto/nats/connect_info.h"
+#include "proto/subject.h"
 
 namespace tern::internal {
 namespace {
@@ -87,28 +88,8 @@ bool ParseInfo(std::string_view json, ServerInfo* out) {
   return true;
 }
 
-// One pass, no per-token views: this runs on every publish.
 bool ValidSubject(std::string_view subject, bool allow_wildcards) {
-  const size_t n = subject.size();
-  if (n == 0) return false;
-  const char* p = subject.data();
-  size_t start = 0;  // of the current token
-  for (size_t i = 0;; ++i) {
-    if (i < n) {
-      const char c = p[i];
-      if (c > '.') continue;  // letters, digits, '>' and most punctuation
-      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') return false;
-      if (c != '.') continue;
-    }
-    // A token ends at i.
-    if (i == start) return false;
-    if (i == start + 1 && (p[start] == '*' || p[start] == '>')) {
-      if (!allow_wildcards) return false;
-      if (p[start] == '>' && i != n) return false;  // '>' only as the last token
-    }
-    if (i == n) return true;
-    start = i + 1;
-  }
+  return proto::IsValidSubject(subject) && (allow_wildcards || !proto::HasWildcard(subject));
 }
 
 bool ValidQueue(std::string_view queue) {

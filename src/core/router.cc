@@ -1,92 +1,237 @@
 #include "core/router.h"
 
+#include <algorithm>
+
 namespace tern::core {
+
+namespace {
+
+bool Named(std::span<const std::string_view> names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Could anyone here take it? From a route only local interest counts: route
+// subscriptions are never delivered to, and groups only where named.
+bool HasTaker(const MatchResult& match, const Message& msg, const Origin& origin) {
+  if (origin.kind != Origin::Kind::kRoute) return !match.empty();
+  if (!match.plain.empty()) return true;
+  return std::any_of(match.groups.begin(), match.groups.end(),
+                     [&](const QueueGroupMatch& g) { return g.local > 0 && Named(msg.queues, g.name); });
+}
+
+}  // namespace
 
 Router::Router(Sublist& sublist, QueuePolicy policy, LingerStore* linger)
     : sublist_(sublist), policy_(policy), linger_(linger) {}
 
-bool Router::DeliverTo(RouterThread& thread, Subscription& sub, const Message& msg) {
-  bool last = false;
-  if (!sub.ClaimDelivery(&last)) return false;
-  bool taken = sub.sink->Deliver(sub, msg);
-  if (last) {
-    // Auto-unsubscribe reached its count: drop the interest from whichever
-    // worker delivered the final message; the owner cleans its sid table lazily.
-    sub.closed.store(true, std::memory_order_release);
-    sublist_.Remove(sub);
+Router::Delivery Router::DeliverTo(RouterThread& thread, Subscription& sub, const Message& msg) {
+  const Subscription::Claim claim = sub.ClaimDelivery();
+  if (claim == Subscription::Claim::kClosed) return Delivery::kSkipped;
+  if (claim == Subscription::Claim::kExhausted) {
+    // Its last delivery was claimed elsewhere, or a limiter is between its
+    // store and its check: end it here too (once, whoever is first), so no
+    // queue pick chooses it again.
+    End(sub, /*limit_reached=*/true);
+    return Delivery::kSkipped;
   }
+  const bool taken = sub.sink->Deliver(sub, msg);
+  if (claim == Subscription::Claim::kLast) End(sub, /*limit_reached=*/true);
   if (!taken) {
     thread.counters.dropped.Add();
-    return false;
+    return Delivery::kRefused;
   }
   thread.counters.messages_out.Add();
   thread.counters.bytes_out.Add(msg.payload.size() + msg.headers.size());
+  return Delivery::kTaken;
+}
+
+bool Router::End(Subscription& sub, bool limit_reached) {
+  if (sub.closed.exchange(true, std::memory_order_acq_rel)) return false;
+  bool last = false;
+  if (sublist_.Remove(sub, &last)) Notify(sub, /*added=*/false, last);
+  if (limit_reached && sub.sink != nullptr) sub.sink->OnAutoUnsubscribed(sub);
   return true;
 }
 
-Subscription* Router::PickMember(RouterThread& thread, const QueueGroupMatch& group, const Sink* origin, bool echo) {
-  const size_t n = group.members.size();
-  size_t start;
-  if (policy_ == QueuePolicy::kRoundRobin) {
-    auto it = thread.round_robin.find(std::string_view(group.name));
-    if (it == thread.round_robin.end()) it = thread.round_robin.emplace(group.name, 0).first;
-    start = it->second++ % n;
-  } else {
-    start = n == 1 ? 0 : thread.rng() % n;
+void Router::Notify(const Subscription& sub, bool added, bool first_or_last) {
+  if (InterestListener* listener = listener_.load(std::memory_order_acquire)) {
+    listener->OnInterestChanged(sub, added, first_or_last);
   }
+}
+
+Subscription* Router::PickMember(RouterThread& thread, const QueueGroupMatch& group, const Origin& origin, size_t begin,
+                                 size_t end, bool round_robin) {
+  const size_t n = end - begin;
+  if (n == 0) return nullptr;
+  size_t start = 0;
+  if (n > 1) start = round_robin ? group.cursor->next.fetch_add(1, std::memory_order_relaxed) % n : thread.rng() % n;
   // Probe from the chosen start so a closed or exhausted member (or the
-  // publisher itself with echo off) passes the message on instead of losing it.
-  for (size_t i = 0; i < n; ++i) {
-    Subscription* sub = group.members[(start + i) % n].get();
+  // publisher itself with echo off) passes the message on instead of losing
+  // it. Wrapped by hand: a division per probe costs more than the probe.
+  for (size_t i = 0, at = start; i < n; ++i, at = at + 1 == n ? 0 : at + 1) {
+    Subscription* sub = group.members[begin + at].get();
     if (sub->closed.load(std::memory_order_relaxed)) continue;
-    if (!echo && sub->sink.get() == origin) continue;
+    if (!origin.echo && sub->sink.get() == origin.sink) continue;
     return sub;
   }
   return nullptr;
 }
 
-PublishResult Router::Publish(RouterThread& thread, const Message& msg, const Sink* origin, bool echo) {
+bool Router::DeliverToGroup(RouterThread& thread, const QueueGroupMatch& group, const Message& msg,
+                            const Origin& origin) {
+  const bool round_robin = policy_.load(std::memory_order_relaxed) == QueuePolicy::kRoundRobin;
+  // A member whose sink refuses (slow consumer) gets one retry on another
+  // member; more would turn one bad member into a storm of probes. One that
+  // was closed or used up its limit is closed now, so the next pick passes
+  // it over and it costs no retry: each member can do that only once.
+  int refusals = 0;
+  for (size_t picks = 0; picks <= group.local && refusals < 2; ++picks) {
+    Subscription* member = PickMember(thread, group, origin, 0, group.local, round_robin);
+    if (member == nullptr) return false;
+    switch (DeliverTo(thread, *member, msg)) {
+      case Delivery::kTaken:
+        return true;
+      case Delivery::kRefused:
+        ++refusals;
+        break;
+      case Delivery::kSkipped:
+        break;
+    }
+  }
+  return false;
+}
+
+bool Router::PickRouteMember(RouterThread& thread, const QueueGroupMatch& group, const Origin& origin) {
+  // Nobody here can take it: one route member's node will. Its copy goes out
+  // with the route's others, once per route, after every group has chosen.
+  Subscription* remote = PickMember(thread, group, origin, group.local, group.members.size(), false);
+  if (remote == nullptr) return false;
+  thread.route_picks.push_back({remote, group.name});
+  return true;
+}
+
+void Router::DeliverToRoutes(RouterThread& thread, const MatchResult& match, const Message& msg,
+                             PublishResult* result) {
+  auto& picks = thread.route_picks;
+  if (picks.empty()) {
+    for (const SubscriptionPtr& sub : match.routes) {
+      if (DeliverTo(thread, *sub, msg) == Delivery::kTaken) ++result->delivered;
+    }
+    return;
+  }
+  auto& names = thread.queue_names;
+  auto deliver = [&](Subscription& sub) {
+    names.clear();
+    for (const auto& pick : picks) {
+      if (pick.sub->sink == sub.sink) names.push_back(pick.queue);
+    }
+    Message copy = msg;
+    copy.queues = names;
+    if (DeliverTo(thread, sub, copy) == Delivery::kTaken) ++result->delivered;
+  };
+  for (const SubscriptionPtr& sub : match.routes) deliver(*sub);
+  for (size_t i = 0; i < picks.size(); ++i) {
+    const auto& sink = picks[i].sub->sink;
+    auto same = [&](const auto& other) { return other->sink == sink; };
+    if (std::any_of(match.routes.begin(), match.routes.end(), same)) continue;
+    if (std::any_of(picks.begin(), picks.begin() + i, [&](const auto& p) { return p.sub->sink == sink; })) continue;
+    deliver(*picks[i].sub);
+  }
+  picks.clear();
+}
+
+inline void Router::DeliverMatch(RouterThread& thread, const MatchResult& match, const Message& msg,
+                                 const Origin& origin, PublishResult* result) {
+  const bool from_route = origin.kind == Origin::Kind::kRoute;
+  for (const SubscriptionPtr& sub : match.plain) {
+    if (!origin.echo && sub->sink.get() == origin.sink) continue;
+    if (DeliverTo(thread, *sub, msg) == Delivery::kTaken) ++result->delivered;
+  }
+  bool route_picked = false;
+  for (const QueueGroupMatch& group : match.groups) {
+    if (from_route && !Named(msg.queues, group.name)) continue;
+    if (DeliverToGroup(thread, group, msg, origin)) {
+      ++result->delivered;
+    } else if (!from_route && group.local < group.members.size()) {
+      route_picked |= PickRouteMember(thread, group, origin);
+    }
+  }
+  if ((!match.routes.empty() || route_picked) && !from_route) DeliverToRoutes(thread, match, msg, result);
+}
+
+PublishResult Router::Publish(RouterThread& thread, const Message& msg, const Origin& origin) {
   PublishResult result;
   thread.counters.messages_in.Add();
   thread.counters.bytes_in.Add(msg.payload.size() + msg.headers.size());
-
   const MatchResult& match = thread.cache.Lookup(msg.subject);
-  for (const SubscriptionPtr& sub : match.plain) {
-    if (!echo && sub->sink.get() == origin) continue;
-    if (DeliverTo(thread, *sub, msg)) ++result.delivered;
-  }
-  for (const QueueGroupMatch& group : match.groups) {
-    // A member that refuses (slow consumer, just closed) gets one retry on
-    // another member; more would turn one bad member into a storm of probes.
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      Subscription* member = PickMember(thread, group, origin, echo);
-      if (member == nullptr) break;
-      if (DeliverTo(thread, *member, msg)) {
-        ++result.delivered;
-        break;
-      }
-    }
-  }
-  if (result.delivered == 0 && match.empty()) {
-    thread.counters.no_interest.Add();
-    if (linger_ != nullptr && linger_->enabled()) {
-      result.lingered = linger_->Hold(msg, LingerStore::Clock::now());
+  DeliverMatch(thread, match, msg, origin, &result);
+  if (result.delivered == 0 && !HasTaker(match, msg, origin)) {
+    // A message from a route is the origin node's to hold, not ours.
+    if (origin.kind != Origin::Kind::kRoute && linger_ != nullptr && linger_->enabled()) {
+      Linger(thread, msg, origin, &result);
+    } else {
+      thread.counters.no_interest.Add();
     }
   }
   return result;
 }
 
-void Router::Subscribe(RouterThread& thread, const SubscriptionPtr& sub) {
-  sublist_.Insert(sub);
+void Router::Linger(RouterThread& thread, const Message& msg, const Origin& origin, PublishResult* result) {
+  switch (linger_->Hold(msg, LingerStore::Clock::now(), sublist_)) {
+    case HoldOutcome::kHeld:
+      result->lingered = true;
+      break;
+    case HoldOutcome::kInterest: {
+      // A subscriber arrived between our match and the hold, after its own
+      // look at the store: deliver as though the match had seen it.
+      const MatchResult& again = thread.cache.Lookup(msg.subject);
+      DeliverMatch(thread, again, msg, origin, result);
+      if (result->delivered > 0 || HasTaker(again, msg, origin)) return;
+      break;
+    }
+    case HoldOutcome::kNotHeld:
+      break;
+  }
+  thread.counters.no_interest.Add();
+}
+
+bool Router::Subscribe(RouterThread& thread, const SubscriptionPtr& sub) {
+  bool first = false;
+  if (!sublist_.Insert(sub, &first)) return false;
+  Notify(*sub, /*added=*/true, first);
+  ReplayLingering(thread, *sub);
+  return true;
+}
+
+size_t Router::SubscribeBatch(RouterThread& thread, std::span<const SubscriptionPtr> subs) {
+  std::vector<InterestChange> changes;
+  const size_t added = sublist_.InsertBatch(subs, &changes);
+  for (size_t i = 0; i < subs.size(); ++i) {
+    if (changes[i].changed) Notify(*subs[i], /*added=*/true, changes[i].first_or_last);
+  }
+  for (size_t i = 0; i < subs.size(); ++i) {
+    if (changes[i].changed) ReplayLingering(thread, *subs[i]);
+  }
+  return added;
+}
+
+void Router::ReplayLingering(RouterThread& thread, const Subscription& sub) {
+  // Inserted first, checked second: a publish that holds a message after
+  // this check saw no interest before the insert, and Hold re-checks.
   if (linger_ == nullptr || !linger_->holding()) return;
-  for (const HeldMessage& held : linger_->Take(sub->subject, LingerStore::Clock::now())) {
-    Publish(thread, held.view(), nullptr, true);
+  for (const HeldMessage& held : linger_->Take(sub.subject, LingerStore::Clock::now())) {
+    Publish(thread, held.view(), Origin::System());
   }
 }
 
-void Router::Unsubscribe(const SubscriptionPtr& sub) {
-  sub->closed.store(true, std::memory_order_release);
-  sublist_.Remove(*sub);
+bool Router::Unsubscribe(Subscription& sub) { return End(sub, /*limit_reached=*/false); }
+
+bool Router::LimitDeliveries(Subscription& sub, uint64_t max) {
+  // Store first, then read: the other half of ClaimDelivery's handshake.
+  sub.max_msgs.store(max, std::memory_order_seq_cst);
+  if (sub.delivered.load(std::memory_order_seq_cst) < max) return false;
+  End(sub, /*limit_reached=*/true);
+  return true;
 }
 
 void Router::Tick() {

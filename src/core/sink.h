@@ -22,8 +22,18 @@ class Sink {
   // message (closed, slow consumer) so the caller can count the drop.
   virtual bool Deliver(const Subscription& sub, const Message& msg) = 0;
 
-  // True for sinks that speak for a whole remote node (routes): they are not
-  // counted as local responders and receive at most one copy per message.
+  // Called once when an auto-unsubscribe limit ended `sub`: after its final
+  // delivery, with the subscription already out of the index. Runs on
+  // whichever thread ended it (usually a delivering worker, inside a
+  // publish; the owner's own in Router::LimitDeliveries), so the same rules
+  // as Deliver() apply: a session counts it here and sweeps its own tables
+  // later on its own thread.
+  virtual void OnAutoUnsubscribed(const Subscription& sub) { (void)sub; }
+
+  // True for sinks that speak for a whole remote node (routes): they receive
+  // at most one copy per message and never a message from another route.
+  // Asked once when a subscription enters or leaves the index, so it must
+  // not change over the sink's life.
   virtual bool IsRoute() const { return false; }
 
   // Stable id for logs, monitoring and echo suppression.

@@ -1,155 +1,60 @@
 #include "core/sublist.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <array>
-#include <cstdlib>
 #include <mutex>
 #include <shared_mutex>
-#include <span>
 #include <utility>
 
-#include "core/subject.h"
+#include "core/sub_set.h"
+#include "proto/subject.h"
 
 namespace tern::core {
+
+using proto::HasWildcard;
+using proto::IsFullWildcard;
+using proto::IsPartialWildcard;
+using proto::IsValidQueueName;
+using proto::IsValidSubject;
+using proto::SubjectTokens;
+
 namespace sublist_internal {
-
-static_assert(sizeof(pthread_rwlock_t) <= RwLock::kStorageSize && alignof(pthread_rwlock_t) <= 8);
-
-namespace {
-pthread_rwlock_t* Raw(unsigned char* storage) { return reinterpret_cast<pthread_rwlock_t*>(storage); }
-// The lock is a building block of the process; failing to set it up is not
-// something a caller could handle.
-void Check(int rc) {
-  if (rc != 0) std::abort();
-}
-}  // namespace
-
-RwLock::RwLock() {
-  pthread_rwlockattr_t attr;
-  Check(pthread_rwlockattr_init(&attr));
-  Check(pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP));
-  Check(pthread_rwlock_init(Raw(storage_), &attr));
-  pthread_rwlockattr_destroy(&attr);
-}
-RwLock::~RwLock() { pthread_rwlock_destroy(Raw(storage_)); }
-void RwLock::lock() { Check(pthread_rwlock_wrlock(Raw(storage_))); }
-void RwLock::unlock() { pthread_rwlock_unlock(Raw(storage_)); }
-void RwLock::lock_shared() { Check(pthread_rwlock_rdlock(Raw(storage_))); }
-void RwLock::unlock_shared() { pthread_rwlock_unlock(Raw(storage_)); }
-
-// The subscriptions at one node (plain, or one queue group's members). Most
-// nodes hold exactly one, so that one sits inline and costs no allocation;
-// two or more move to a vector, which copies straight into a MatchResult. An
-// identity index joins the vector past kIndexFrom members, so thousands of
-// subscribers on one subject still insert and remove in O(1). Order is not
-// kept: removal swaps the last member into the hole.
-class SubSet {
- public:
-  bool empty() const { return !one_ && !many_; }
-  std::span<const SubscriptionPtr> items() const {
-    if (many_) return many_->items;
-    if (one_) return {&one_, 1};
-    return {};
-  }
-
-  bool Add(const SubscriptionPtr& sub) {
-    if (!many_) {
-      if (!one_) {
-        one_ = sub;
-        return true;
-      }
-      if (one_ == sub) return false;
-      many_ = std::make_unique<Many>();
-      many_->items.reserve(2);
-      many_->items.push_back(std::move(one_));
-      one_.reset();
-    }
-    return many_->Add(sub);
-  }
-
-  bool Remove(const Subscription* sub) {
-    if (!many_) {
-      if (!one_ || one_.get() != sub) return false;
-      one_.reset();
-      return true;
-    }
-    if (!many_->Remove(sub)) return false;
-    if (many_->items.size() == 1) {
-      one_ = std::move(many_->items.front());
-      many_.reset();
-    }
-    return true;
-  }
-
- private:
-  struct Many {
-    static constexpr size_t kIndexFrom = 32;
-    static constexpr size_t kNotFound = static_cast<size_t>(-1);
-    std::vector<SubscriptionPtr> items;
-    std::unique_ptr<std::unordered_map<const Subscription*, uint32_t>> index;
-
-    size_t Find(const Subscription* sub) const {
-      if (index) {
-        auto it = index->find(sub);
-        return it == index->end() ? kNotFound : it->second;
-      }
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (items[i].get() == sub) return i;
-      }
-      return kNotFound;
-    }
-
-    bool Add(const SubscriptionPtr& sub) {
-      if (Find(sub.get()) != kNotFound) return false;
-      if (index) index->emplace(sub.get(), static_cast<uint32_t>(items.size()));
-      items.push_back(sub);
-      if (!index && items.size() >= kIndexFrom) {
-        index = std::make_unique<std::unordered_map<const Subscription*, uint32_t>>();
-        index->reserve(items.size() * 2);
-        for (size_t i = 0; i < items.size(); ++i) index->emplace(items[i].get(), static_cast<uint32_t>(i));
-      }
-      return true;
-    }
-
-    bool Remove(const Subscription* sub) {
-      size_t pos = Find(sub);
-      if (pos == kNotFound) return false;
-      if (pos + 1 != items.size()) {
-        items[pos] = std::move(items.back());
-        if (index) (*index)[items[pos].get()] = static_cast<uint32_t>(pos);
-      }
-      items.pop_back();
-      if (index) {
-        index->erase(sub);
-        if (items.size() < kIndexFrom / 2) index.reset();
-      }
-      // Give memory back after a crowd leaves a subject.
-      if (items.size() < items.capacity() / 4) items.shrink_to_fit();
-      return true;
-    }
-  };
-
-  SubscriptionPtr one_;         // the only member, when there is one
-  std::unique_ptr<Many> many_;  // all members, when there are two or more
-};
 
 struct QueueGroup {
   std::string name;
-  SubSet members;
+  SubSet members;  // local sinks
+  SubSet remote;   // route sinks
+  std::shared_ptr<QueueCursor> cursor = std::make_shared<QueueCursor>();
+  bool empty() const { return members.empty() && remote.empty(); }
+};
+
+// Route interest and queue groups are rare next to plain local
+// subscriptions: kept out of line so a plain node pays one pointer. Few
+// queue names per node, so a linear search.
+struct RareSubs {
+  SubSet routes;
+  std::vector<QueueGroup> queues;
+  bool empty() const { return routes.empty() && queues.empty(); }
 };
 
 struct Node {
   std::unique_ptr<Level> next;  // only when a longer subject passes through
-  SubSet plain;
-  // Queue groups are rare next to plain subscriptions: keep them out of line
-  // so a plain node pays one pointer. Few names per node, so a linear search.
-  std::unique_ptr<std::vector<QueueGroup>> queues;
+  SubSet plain;                 // local sinks
+  std::unique_ptr<RareSubs> rare;
 
-  bool has_subs() const { return !plain.empty() || queues != nullptr; }
+  bool has_subs() const { return !plain.empty() || rare != nullptr; }
   bool empty() const { return !has_subs() && next == nullptr; }
 };
+
+// One slot of the change ring.
+struct LogEntry {
+  uint64_t generation = 0;
+  std::string subject;
+  bool wildcard = false;
+  bool everything = false;  // a batch: caches drop all
+};
+
+bool IsRouteSub(const Subscription& sub) { return sub.sink != nullptr && sub.sink->IsRoute(); }
 
 struct TokenHash {
   using is_transparent = void;
@@ -288,17 +193,21 @@ class Collector {
     if (count_ == 0) return nullptr;
     auto result = std::make_shared<MatchResult>();
     size_t plain = 0;
-    bool queues = false;
+    bool rare = false;
     ForEach([&](const Node& n) {
       plain += n.plain.items().size();
-      queues |= n.queues != nullptr;
+      rare |= n.rare != nullptr;
     });
     result->plain.reserve(plain);
     ForEach([&](const Node& n) {
       auto items = n.plain.items();
       result->plain.insert(result->plain.end(), items.begin(), items.end());
     });
-    if (queues) BuildGroups(result.get());
+    if (rare) {
+      BuildRoutes(result.get());
+      BuildGroups(result.get());
+    }
+    result->bytes = Footprint(*result);
     return result;
   }
 
@@ -311,35 +220,63 @@ class Collector {
     for (const Node* n : overflow_) f(*n);
   }
 
+  // One entry per route sink: a route forwards the message once, however
+  // many of its subscriptions match (the peer matches again locally).
+  void BuildRoutes(MatchResult* result) const {
+    auto& routes = result->routes;
+    ForEach([&](const Node& n) {
+      if (!n.rare) return;
+      for (const SubscriptionPtr& sub : n.rare->routes.items()) {
+        auto same = [&](const SubscriptionPtr& r) { return r->sink == sub->sink; };
+        if (std::none_of(routes.begin(), routes.end(), same)) routes.push_back(sub);
+      }
+    });
+  }
+
   void BuildGroups(MatchResult* result) const {
     auto& groups = result->groups;
-    auto slot = [&](const std::string& name) -> QueueGroupMatch& {
-      for (auto& g : groups) {
-        if (g.name == name) return g;
+    auto slot = [&](const QueueGroup& g) -> QueueGroupMatch& {
+      for (auto& m : groups) {
+        if (m.name == g.name) return m;
       }
-      return groups.emplace_back(QueueGroupMatch{name, {}});
+      return groups.emplace_back(QueueGroupMatch{g.name, {}, 0, g.cursor});
     };
     // Size first, then fill; the name search stays linear because a subject
     // rarely reaches more than a few distinct groups.
     std::vector<size_t> sizes;
     ForEach([&](const Node& n) {
-      if (!n.queues) return;
-      for (const QueueGroup& g : *n.queues) {
-        QueueGroupMatch& m = slot(g.name);
+      if (!n.rare) return;
+      for (const QueueGroup& g : n.rare->queues) {
+        QueueGroupMatch& m = slot(g);
         size_t i = &m - groups.data();
         if (sizes.size() <= i) sizes.resize(i + 1);
-        sizes[i] += g.members.items().size();
+        sizes[i] += g.members.items().size() + g.remote.items().size();
       }
     });
     for (size_t i = 0; i < groups.size(); ++i) groups[i].members.reserve(sizes[i]);
-    ForEach([&](const Node& n) {
-      if (!n.queues) return;
-      for (const QueueGroup& g : *n.queues) {
-        auto items = g.members.items();
-        auto& members = slot(g.name).members;
-        members.insert(members.end(), items.begin(), items.end());
+    // Every node's local members before any route member, so a pick can
+    // prefer members on this node by looking at a prefix.
+    for (bool remote : {false, true}) {
+      ForEach([&](const Node& n) {
+        if (!n.rare) return;
+        for (const QueueGroup& g : n.rare->queues) {
+          auto items = (remote ? g.remote : g.members).items();
+          auto& members = slot(g).members;
+          members.insert(members.end(), items.begin(), items.end());
+        }
+      });
+      if (!remote) {
+        for (auto& m : groups) m.local = static_cast<uint32_t>(m.members.size());
       }
-    });
+    }
+  }
+
+  static size_t Footprint(const MatchResult& r) {
+    constexpr size_t kPtr = sizeof(SubscriptionPtr);
+    size_t bytes = sizeof(MatchResult) + 16 /* control block */ + (r.plain.capacity() + r.routes.capacity()) * kPtr +
+                   r.groups.capacity() * sizeof(QueueGroupMatch);
+    for (const auto& g : r.groups) bytes += g.members.capacity() * kPtr + (g.name.size() > 15 ? g.name.capacity() : 0);
+    return bytes;
   }
 
   std::array<const Node*, kInline> inline_;
@@ -349,27 +286,36 @@ class Collector {
 
 // Removes `sub` from the node at the end of `tokens`, pruning nodes that end up
 // empty on the way back up. Recursion depth is the token count.
-bool RemoveFrom(Level* level, SubjectTokens tokens, const Subscription& sub) {
+bool RemoveFrom(Level* level, SubjectTokens tokens, const Subscription& sub, bool route, bool* last) {
   std::string_view token = tokens.Next();
   Node* node = level->Find(token);
   if (node == nullptr) return false;
   bool found = false;
   if (!tokens.done()) {
-    found = node->next && RemoveFrom(node->next.get(), tokens, sub);
+    found = node->next && RemoveFrom(node->next.get(), tokens, sub, route, last);
     if (found && node->next->empty()) node->next.reset();
-  } else if (sub.queue.empty()) {
+  } else if (sub.queue.empty() && !route) {
     found = node->plain.Remove(&sub);
-  } else if (node->queues) {
-    auto& groups = *node->queues;
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const QueueGroup& g) { return g.name == sub.queue; });
-    if (it != groups.end() && it->members.Remove(&sub)) {
-      found = true;
-      if (it->members.empty()) {
-        if (it + 1 != groups.end()) *it = std::move(groups.back());
-        groups.pop_back();
-        if (groups.empty()) node->queues.reset();
+    *last = node->plain.empty();
+  } else if (node->rare) {
+    RareSubs& rare = *node->rare;
+    if (sub.queue.empty()) {
+      found = rare.routes.Remove(&sub);
+      *last = rare.routes.empty();
+    } else {
+      auto& groups = rare.queues;
+      auto it = std::find_if(groups.begin(), groups.end(), [&](const QueueGroup& g) { return g.name == sub.queue; });
+      if (it != groups.end()) {
+        SubSet& set = route ? it->remote : it->members;
+        found = set.Remove(&sub);
+        *last = set.empty();
+        if (found && it->empty()) {
+          if (it + 1 != groups.end()) *it = std::move(groups.back());
+          groups.pop_back();
+        }
       }
     }
+    if (found && rare.empty()) node->rare.reset();
   }
   if (found && node->empty()) level->Erase(token);
   return found;
@@ -395,13 +341,50 @@ MatchResultPtr NoMatch() { return MatchResultPtr(MatchResultPtr(), &kNoMatch); }
 using sublist_internal::Level;
 using sublist_internal::Node;
 
-Sublist::Sublist() : root_(std::make_unique<Level>()) {}
+void ChangeSet::Add(std::string_view subject, bool wildcard) {
+  spans_.push_back({static_cast<uint32_t>(text_.size()), static_cast<uint32_t>(subject.size()), wildcard});
+  text_.append(subject);
+  wildcards_ += wildcard;
+}
+
+Sublist::Sublist()
+    : root_(std::make_unique<Level>()), log_(std::make_unique<sublist_internal::LogEntry[]>(kChangeLogSize)) {}
 Sublist::~Sublist() = default;
 
-bool Sublist::Insert(const SubscriptionPtr& sub) {
+bool Sublist::Insert(const SubscriptionPtr& sub, bool* first) {
+  bool ignored;
+  if (first == nullptr) first = &ignored;
+  *first = false;
   if (!sub || !IsValidSubject(sub->subject)) return false;
   if (!sub->queue.empty() && !IsValidQueueName(sub->queue)) return false;
   std::unique_lock lock(mu_);
+  if (!InsertLocked(sub, first)) return false;
+  Advance(sub.get());
+  return true;
+}
+
+size_t Sublist::InsertBatch(std::span<const SubscriptionPtr> subs, std::vector<InterestChange>* changes) {
+  if (changes != nullptr) changes->assign(subs.size(), InterestChange{});
+  // Validated before locking: the lock is held for the trie work alone.
+  std::vector<bool> valid(subs.size());
+  for (size_t i = 0; i < subs.size(); ++i) {
+    const SubscriptionPtr& sub = subs[i];
+    valid[i] = sub && IsValidSubject(sub->subject) && (sub->queue.empty() || IsValidQueueName(sub->queue));
+  }
+  size_t added = 0;
+  std::unique_lock lock(mu_);
+  for (size_t i = 0; i < subs.size(); ++i) {
+    if (!valid[i]) continue;
+    bool first = false;
+    if (!InsertLocked(subs[i], &first)) continue;
+    ++added;
+    if (changes != nullptr) (*changes)[i] = {true, first};
+  }
+  if (added > 0) Advance(nullptr);
+  return added;
+}
+
+bool Sublist::InsertLocked(const SubscriptionPtr& sub, bool* first) {
   Level* level = root_.get();
   Node* node = nullptr;
   for (SubjectTokens tokens(sub->subject); !tokens.done();) {
@@ -410,33 +393,86 @@ bool Sublist::Insert(const SubscriptionPtr& sub) {
     if (!node->next) node->next = std::make_unique<Level>();
     level = node->next.get();
   }
+  const bool route = sublist_internal::IsRouteSub(*sub);
   bool added;
-  if (sub->queue.empty()) {
+  if (sub->queue.empty() && !route) {
+    *first = node->plain.empty();
     added = node->plain.Add(sub);
   } else {
-    if (!node->queues) node->queues = std::make_unique<std::vector<sublist_internal::QueueGroup>>();
-    auto& groups = *node->queues;
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.name == sub->queue; });
-    if (it == groups.end()) {
-      groups.push_back({sub->queue, {}});
-      it = groups.end() - 1;
+    if (!node->rare) node->rare = std::make_unique<sublist_internal::RareSubs>();
+    sublist_internal::RareSubs& rare = *node->rare;
+    if (sub->queue.empty()) {
+      *first = rare.routes.empty();
+      added = rare.routes.Add(sub);
+    } else {
+      auto& groups = rare.queues;
+      auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.name == sub->queue; });
+      if (it == groups.end()) {
+        groups.emplace_back().name = sub->queue;
+        it = groups.end() - 1;
+      }
+      sublist_internal::SubSet& set = route ? it->remote : it->members;
+      *first = set.empty();
+      added = set.Add(sub);
     }
-    added = it->members.Add(sub);
+    if (!added && rare.empty()) node->rare.reset();
   }
-  if (added) {
-    ++count_;
-    generation_.fetch_add(1, std::memory_order_release);
-  }
+  if (!added) *first = false;
+  if (added) ++count_;
   return added;
 }
 
-bool Sublist::Remove(const Subscription& sub) {
+bool Sublist::Remove(const Subscription& sub, bool* last) {
+  bool ignored;
+  if (last == nullptr) last = &ignored;
+  *last = false;
   if (sub.subject.empty()) return false;
+  const bool route = sublist_internal::IsRouteSub(sub);
   std::unique_lock lock(mu_);
-  if (!sublist_internal::RemoveFrom(root_.get(), SubjectTokens(sub.subject), sub)) return false;
+  if (!sublist_internal::RemoveFrom(root_.get(), SubjectTokens(sub.subject), sub, route, last)) {
+    *last = false;
+    return false;
+  }
   --count_;
-  generation_.fetch_add(1, std::memory_order_release);
+  Advance(&sub);
   return true;
+}
+
+void Sublist::Advance(const Subscription* changed) {
+  const uint64_t generation = generation_.load(std::memory_order_relaxed) + 1;
+  sublist_internal::LogEntry& entry = log_[generation % kChangeLogSize];
+  entry.generation = generation;
+  entry.everything = changed == nullptr;
+  if (changed != nullptr) {
+    entry.subject.assign(changed->subject);  // reuses the slot's capacity
+    entry.wildcard = HasWildcard(changed->subject);
+  }
+  // Released while still locked: a reader that sees this generation and
+  // then takes the lock finds the entry written.
+  generation_.store(generation, std::memory_order_release);
+}
+
+void Sublist::CollectLocked(uint64_t since, uint64_t now, ChangeSet* changes) const {
+  changes->Clear();
+  if (now - since > kChangeLogSize) {
+    changes->reset_ = true;
+    return;
+  }
+  for (uint64_t g = since + 1; g <= now; ++g) {
+    const sublist_internal::LogEntry& entry = log_[g % kChangeLogSize];
+    if (entry.generation != g || entry.everything) {
+      changes->reset_ = true;
+      return;
+    }
+    changes->Add(entry.subject, entry.wildcard);
+  }
+}
+
+uint64_t Sublist::ChangesSince(uint64_t since, ChangeSet* changes) const {
+  std::shared_lock lock(mu_);
+  const uint64_t now = generation_.load(std::memory_order_relaxed);
+  CollectLocked(since, now, changes);
+  return now;
 }
 
 MatchResultPtr Sublist::Match(std::string_view subject) const {
@@ -445,10 +481,16 @@ MatchResultPtr Sublist::Match(std::string_view subject) const {
 }
 
 MatchResultPtr Sublist::Match(std::string_view subject, uint64_t* generation) const {
+  return Match(subject, 0, nullptr, generation);
+}
+
+MatchResultPtr Sublist::Match(std::string_view subject, uint64_t since, ChangeSet* changes,
+                              uint64_t* generation) const {
   std::shared_lock lock(mu_);
   // Read under the lock: writers bump it only while holding the lock
   // exclusively, so it names exactly the trie this walk sees.
   *generation = generation_.load(std::memory_order_relaxed);
+  if (changes != nullptr && *generation != since) CollectLocked(since, *generation, changes);
   if (sublist_internal::HasEmptyToken(subject)) return sublist_internal::NoMatch();
   sublist_internal::Collector collect;
   sublist_internal::Walk(root_.get(), SubjectTokens(subject), collect);
@@ -471,70 +513,6 @@ size_t Sublist::count() const {
 size_t Sublist::node_count() const {
   std::shared_lock lock(mu_);
   return sublist_internal::CountNodes(*root_);
-}
-
-MatchCache::MatchCache(const Sublist& sublist, size_t capacity) : sublist_(sublist), capacity_(capacity) {}
-
-const MatchResult& MatchCache::Lookup(std::string_view subject) {
-  uint64_t generation = sublist_.generation();
-  if (generation != generation_) {
-    Clear();
-    generation_ = generation;
-  }
-  if (auto it = entries_.find(subject); it != entries_.end()) {
-    ++hits_;
-    return *it->second;
-  }
-  ++misses_;
-  MatchResultPtr result = sublist_.Match(subject, &generation);
-  if (generation != generation_) {
-    // A writer got in between the check above and the match: the result is
-    // newer than the entries, so they go.
-    Clear();
-    generation_ = generation;
-  }
-  if (capacity_ == 0) {
-    last_ = std::move(result);
-    return *last_;
-  }
-  if (entries_.size() >= capacity_) EvictOne();
-  return *entries_.emplace(std::string(subject), std::move(result)).first->second;
-}
-
-void MatchCache::Refresh() {
-  uint64_t generation = sublist_.generation();
-  if (generation == generation_) return;
-  Clear();
-  generation_ = generation;
-}
-
-void MatchCache::Clear() {
-  last_.reset();
-  // clear() also zeroes the whole bucket array; after a burst of misses it
-  // is large while the cache refills slowly between changes, so erase the
-  // few entries one by one instead.
-  if (entries_.size() * 8 < entries_.bucket_count()) {
-    while (!entries_.empty()) entries_.erase(entries_.begin());
-  } else {
-    entries_.clear();
-  }
-}
-
-void MatchCache::EvictOne() {
-  const size_t buckets = entries_.bucket_count();
-  // Buckets fill at load factor <= 1 when the cache is full, so a few steps
-  // from a random start find an occupied one.
-  rng_ ^= rng_ << 13;
-  rng_ ^= rng_ >> 7;
-  rng_ ^= rng_ << 17;
-  size_t b = rng_ % buckets;
-  for (size_t i = 0; i < buckets; ++i) {
-    if (entries_.begin(b) != entries_.end(b)) {
-      entries_.erase(entries_.find(std::string_view(entries_.begin(b)->first)));
-      return;
-    }
-    b = b + 1 == buckets ? 0 : b + 1;
-  }
 }
 
 }  // namespace tern::core

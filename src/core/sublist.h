@@ -1,83 +1,136 @@
 // The subscription index: a trie over subject tokens with `*` and `>`
-// wildcards, plus per-worker match caches.
+// wildcards. Per-worker caches of its answers are in match_cache.h.
 //
 // Concurrency design: one Sublist per server, read-mostly. Match() takes a
 // shared lock (writer-preferring, so a flood of misses cannot starve a SUB);
-// Insert()/Remove() take it exclusively and bump `generation`. Publishers do
-// not call Match() per message: each worker owns a MatchCache that answers a
-// subject seen before with one hash lookup and no lock, and throws its
-// entries away when it sees the generation move. A publish thus waits on a
-// writer only right after a subscription change.
+// Insert()/Remove() take it exclusively, bump `generation` by one and note
+// the changed subject in a ring of the last kChangeLogSize changes. Writers
+// publish the new generation (release) before they unlock; a reader that
+// sees it (acquire) takes the shared lock to copy the changes out of the
+// ring, so the ring itself needs no atomics. InsertBatch() is one lock
+// acquisition and one generation step, logged as "everything changed".
+//
+// Route interest is kept apart from local interest at each node (Insert asks
+// the sink once; Sink::IsRoute must not change), so a match result hands the
+// router local subscriptions and route sinks already separated, with no
+// per-message check.
 //
 // Trie shape: a Level maps literal tokens to Nodes and has at most one `*`
 // child and one `>` child beside them; a Node holds the subscriptions whose
-// subject ends there (plain ones, and queue ones grouped by queue name) and,
-// lazily, the next Level. Nodes left empty by Remove() are pruned.
+// subject ends there (plain ones, route ones, and queue ones grouped by
+// queue name) and, lazily, the next Level. Nodes left empty by Remove() are
+// pruned.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "base/rw_lock.h"
 #include "core/subscription.h"
 
 namespace tern::core {
 
 namespace sublist_internal {
-struct Level;  // defined in sublist.cc
-
-// A reader-writer lock that lets a waiting writer in ahead of new readers.
-// std::shared_mutex (glibc's default rwlock) lets a steady stream of readers
-// starve a writer: with 4 threads matching, one Insert was measured waiting
-// 170 ms. Opaque storage keeps <pthread.h> out of this header.
-class RwLock {
- public:
-  RwLock();
-  ~RwLock();
-  RwLock(const RwLock&) = delete;
-  RwLock& operator=(const RwLock&) = delete;
-  void lock();
-  void unlock();
-  void lock_shared();
-  void unlock_shared();
-
-  static constexpr size_t kStorageSize = 64;
-
- private:
-  alignas(8) unsigned char storage_[kStorageSize];
-};
+struct Level;     // defined in sublist.cc
+struct LogEntry;  // defined in sublist.cc
 }  // namespace sublist_internal
+
+// Round-robin position of one queue group (one subject node + queue name),
+// owned by the index and shared by every worker's match results, so members
+// take strict turns however many workers publish.
+struct QueueCursor {
+  std::atomic<uint64_t> next{0};
+};
 
 struct QueueGroupMatch {
   std::string name;
-  std::vector<SubscriptionPtr> members;
+  std::vector<SubscriptionPtr> members;  // local sinks first, then route sinks
+  uint32_t local = 0;                    // members[0, local) are local
+  // When the subject reaches same-named groups at several nodes ("jobs.*"
+  // and "jobs.>") they are one group here, turned by the first node's cursor.
+  std::shared_ptr<QueueCursor> cursor;
 };
 
 // Everything a subject matches at one generation. Immutable once built.
 struct MatchResult {
-  std::vector<SubscriptionPtr> plain;
+  std::vector<SubscriptionPtr> plain;   // local sinks' subscriptions
+  std::vector<SubscriptionPtr> routes;  // one per route sink with matching interest
   std::vector<QueueGroupMatch> groups;
-  bool empty() const { return plain.empty() && groups.empty(); }
+  size_t bytes = 0;  // heap it holds, for MatchCache's bound
+  bool empty() const { return plain.empty() && routes.empty() && groups.empty(); }
 };
 using MatchResultPtr = std::shared_ptr<const MatchResult>;
 
+// What an interest change did to its (subject, queue), for InsertBatch.
+struct InterestChange {
+  bool changed = false;        // inserted (false: invalid or already there)
+  bool first_or_last = false;  // see Sublist::Insert
+};
+
+// Subjects whose interest changed between two generations, copied out of the
+// index so a cache can apply them without holding the index's lock. Reused:
+// once its buffers have grown, copying allocates nothing.
+class ChangeSet {
+ public:
+  // The log no longer reached back far enough, or a batch changed many
+  // subjects at once: drop everything.
+  bool reset() const { return reset_; }
+  size_t size() const { return spans_.size(); }
+  std::string_view subject(size_t i) const { return std::string_view(text_).substr(spans_[i].offset, spans_[i].size); }
+  bool wildcard(size_t i) const { return spans_[i].wildcard; }
+  size_t wildcards() const { return wildcards_; }
+
+ private:
+  friend class Sublist;
+  void Clear() {
+    reset_ = false;
+    text_.clear();
+    spans_.clear();
+    wildcards_ = 0;
+  }
+  void Add(std::string_view subject, bool wildcard);
+
+  struct Span {
+    uint32_t offset, size;
+    bool wildcard;
+  };
+  bool reset_ = false;
+  std::string text_;
+  std::vector<Span> spans_;
+  size_t wildcards_ = 0;
+};
+
 class Sublist {
  public:
+  // Recent changes kept for caches to catch up on. A cache that lags by more
+  // drops everything; a busy worker lags by the changes since its last
+  // publish, an idle one by those since its last tick.
+  static constexpr size_t kChangeLogSize = 1024;
+
   Sublist();
   ~Sublist();
   Sublist(const Sublist&) = delete;
   Sublist& operator=(const Sublist&) = delete;
 
   // True when added. Inserting the same Subscription object twice is a
-  // no-op (false); so is a subject that fails IsValidSubject().
-  bool Insert(const SubscriptionPtr& sub);
+  // no-op (false); so is a subject that fails IsValidSubject(). `first`:
+  // the (subject, queue) had no interest of this kind before (local and
+  // route interest are counted apart, so a cluster can tell its peers about
+  // local interest alone).
+  bool Insert(const SubscriptionPtr& sub, bool* first = nullptr);
+  // Inserts all under one lock acquisition and one generation step (caches
+  // then drop everything once): a route's full resync. Returns how many were
+  // added; `changes`, when given, gets one entry per element of `subs`.
+  size_t InsertBatch(std::span<const SubscriptionPtr> subs, std::vector<InterestChange>* changes = nullptr);
   // False when it was not present. Matched on the object's identity, using its
   // subject and queue to find it: do not change them while it is inserted.
-  bool Remove(const Subscription& sub);
+  // `last`: no interest of this kind is left for the (subject, queue).
+  bool Remove(const Subscription& sub, bool* last = nullptr);
 
   // Never null; a subject that matches nothing (or has empty tokens) gets a
   // shared empty result that costs no allocation. Keep the pointer while
@@ -85,6 +138,11 @@ class Sublist {
   MatchResultPtr Match(std::string_view subject) const;
   // Also reports the generation the result is exact for.
   MatchResultPtr Match(std::string_view subject, uint64_t* generation) const;
+  // Also, when *generation comes back different from `since`, the changes
+  // after `since` up to it, read under the same lock as the match.
+  MatchResultPtr Match(std::string_view subject, uint64_t since, ChangeSet* changes, uint64_t* generation) const;
+  // The changes after `since` up to the returned generation, exactly.
+  uint64_t ChangesSince(uint64_t since, ChangeSet* changes) const;
   // Cheaper than Match() when only "is anyone listening" matters.
   bool HasInterest(std::string_view subject) const;
 
@@ -94,56 +152,17 @@ class Sublist {
   size_t node_count() const;
 
  private:
-  mutable sublist_internal::RwLock mu_;
+  // Both need mu_ held exclusively.
+  bool InsertLocked(const SubscriptionPtr& sub, bool* first);
+  void Advance(const Subscription* changed);  // nullptr: everything changed
+  // Needs mu_ held (shared is enough).
+  void CollectLocked(uint64_t since, uint64_t now, ChangeSet* changes) const;
+
+  mutable base::RwLock mu_;
   std::unique_ptr<sublist_internal::Level> root_;
+  std::unique_ptr<sublist_internal::LogEntry[]> log_;  // slot = generation % kChangeLogSize
   size_t count_ = 0;
   std::atomic<uint64_t> generation_{0};
-};
-
-// Not thread-safe: one per worker thread.
-//
-// Invalidation is wholesale: any subscription change anywhere empties every
-// worker's cache at its next Lookup(). Emptying costs one free per entry, and
-// every entry was paid for by a miss since the last change, so the cost is
-// amortised into the misses. When full, one entry picked at random (a random
-// bucket) is evicted: O(1), no per-hit bookkeeping (an LRU list would cost
-// two pointer writes on every hit), and a hot subject that loses its slot
-// comes back on its next miss.
-class MatchCache {
- public:
-  // capacity 0 turns caching off (every Lookup() is a Match()).
-  explicit MatchCache(const Sublist& sublist, size_t capacity = 8192);
-
-  // The reference stays valid until the next Lookup() or Refresh() on this
-  // cache. A hit allocates nothing and takes no lock.
-  const MatchResult& Lookup(std::string_view subject);
-
-  // Drops the entries if the Sublist moved on. Cached results keep removed
-  // subscriptions (and their sinks) alive; a worker that goes idle should
-  // call this from a timer so it does not pin closed connections.
-  void Refresh();
-
-  size_t hits() const { return hits_; }
-  size_t misses() const { return misses_; }
-  size_t size() const { return entries_.size(); }
-  size_t capacity() const { return capacity_; }
-
- private:
-  void Clear();
-  void EvictOne();
-
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  const Sublist& sublist_;
-  size_t capacity_;
-  uint64_t generation_ = 0;
-  std::unordered_map<std::string, MatchResultPtr, Hash, std::equal_to<>> entries_;
-  MatchResultPtr last_;                   // the result handed out when capacity is 0
-  uint64_t rng_ = 0x9e3779b97f4a7c15ULL;  // eviction victim choice
-  size_t hits_ = 0;
-  size_t misses_ = 0;
 };
 
 }  // namespace tern::core

@@ -17,6 +17,21 @@
 namespace tern::io {
 
 // What a stage hands to its neighbours while it decodes input.
+// Why a connection is being closed, in terms a transport can pass on (a
+// WebSocket close code): the server maps its own close reasons onto these.
+enum class CloseKind : uint8_t {
+  kNormal,         // the peer or the protocol ended it
+  kGoingAway,      // the server is shutting down
+  kPolicy,         // a limit or rule: auth timeout, slow consumer, too many connections
+  kProtocolError,  // the peer broke the protocol
+  kTooBig,         // a message over the size limit
+  kInternal,       // anything else
+};
+struct CloseNote {
+  CloseKind kind = CloseKind::kNormal;
+  std::string_view text;  // the server's reason, e.g. "Protocol Violation"
+};
+
 class StageIo {
  public:
   virtual ~StageIo() = default;
@@ -44,8 +59,11 @@ class Stage {
     return base::Status::Ok();
   }
   // Bytes to send before the socket closes (TLS close_notify, a WebSocket
-  // close frame); may append nothing.
-  virtual void Closing(std::string& out) { (void)out; }
+  // close frame that says why); may append nothing.
+  virtual void Closing(const CloseNote& note, std::string& out) {
+    (void)note;
+    (void)out;
+  }
   // True once application data may flow (handshake complete).
   virtual bool open() const = 0;
   // The peer said goodbye at this layer (close_notify, a close frame): close

@@ -103,7 +103,7 @@ class TlsStage final : public Stage {
     return base::Status::Ok();
   }
 
-  void Closing(std::string& out) override {
+  void Closing(const CloseNote&, std::string& out) override {
     if (!open_) return;
     OutputTo target(*this, out);
     SSL_shutdown(ssl_);  // queues close_notify; the peer's reply is not awaited
@@ -254,7 +254,7 @@ std::unique_ptr<Stage> TlsContext::NewStage(std::string_view server_name) const 
   auto stage = std::make_unique<TlsStage>(ssl);
   BIO* bio = BIO_new(StageBioMethod());
   BIO_set_data(bio, stage.get());
-  BIO_up_ref(bio);  // SSL_set_bio takes one reference for each direction
+  // One BIO for both directions: SSL_set_bio then owns the single reference.
   SSL_set_bio(ssl, bio, bio);
   if (role_ == Role::kServer) {
     SSL_set_accept_state(ssl);

@@ -1,8 +1,8 @@
 #include "server/nats_client_session.h"
 
 #include "base/log.h"
-#include "core/subject.h"
 #include "proto/nats/encoder.h"
+#include "proto/subject.h"
 #include "server/connection.h"
 #include "server/server.h"
 #include "server/worker.h"
@@ -32,8 +32,9 @@ constexpr std::string_view kNoRespondersHeader = "NATS/1.0 503\r\n\r\n";
 constexpr size_t kMsgOverhead = 56;
 
 // Payloads from this size up are shared by reference between the
-// connections they go to instead of copied into each one's buffer.
-constexpr size_t kSharePayloadFrom = 32 * 1024;
+// connections they go to (written with writev) instead of copied into each
+// one's buffer; below it a copy is cheaper than the bookkeeping.
+constexpr size_t kSharePayloadFrom = 16 * 1024;
 
 std::chrono::milliseconds Millis(const std::atomic<int64_t>& ms) {
   return std::chrono::milliseconds(ms.load(std::memory_order_relaxed));
@@ -93,6 +94,7 @@ void NatsClientSession::OnOpen() {
 
 void NatsClientSession::OnClose(CloseReason reason) {
   for (auto& [sid, sub] : subs_) DropSubscription(sub);
+  server_.counters().session_subscriptions.fetch_sub(static_cast<int64_t>(subs_.size()), std::memory_order_relaxed);
   subs_.clear();
   if (!opened_) return;
   server_.counters().current_connections.fetch_sub(1, std::memory_order_relaxed);
@@ -101,6 +103,7 @@ void NatsClientSession::OnClose(CloseReason reason) {
 }
 
 void NatsClientSession::OnTimer(io::Clock::time_point now) {
+  SweepIfAutoUnsubscribed();
   const LiveLimits& limits = server_.limits();
   if (connect_deadline_ != io::Clock::time_point{} && now >= connect_deadline_) {
     // A socket that never sends CONNECT must not hold a slot for minutes.
@@ -130,17 +133,21 @@ void NatsClientSession::OnTimer(io::Clock::time_point now) {
 void NatsClientSession::OnInput(char* data, size_t size) {
   if (server_.limits().generation.load(std::memory_order_relaxed) != limits_seen_) RefreshLimits();
   proto::nats::FeedResult result = parser_.Feed(data, size, *this);
+  SweepIfAutoUnsubscribed();
   if (result.error == proto::nats::ParseError::kNone || conn_.closed()) return;
   server_.counters().protocol_errors.fetch_add(1, std::memory_order_relaxed);
   std::string_view rest(data + result.consumed, size - result.consumed);
   log::Error("{}:{} - cid:{} - Client parser ERROR: {}: proto='{}'", conn_.ip(), conn_.port(), conn_.id(),
              proto::nats::ErrorName(result.error), log::Excerpt(rest, 32));
+  CloseReason reason = result.error == proto::nats::ParseError::kPayloadTooLarge      ? CloseReason::kMaxPayloadExceeded
+                       : result.error == proto::nats::ParseError::kControlLineTooLong ? CloseReason::kMaxControlLineExceeded
+                                                                                       : CloseReason::kProtocolError;
   // Some violations nats-server answers with -ERR, others with a bare close.
   std::string_view text = proto::nats::ErrorText(result.error);
   if (text.empty()) {
-    conn_.CloseAfterFlush(CloseReason::kProtocolError);
+    conn_.CloseAfterFlush(reason);
   } else {
-    FailAndClose(text, CloseReason::kProtocolError);
+    FailAndClose(text, reason);
   }
 }
 
@@ -169,7 +176,14 @@ void NatsClientSession::OnConnect(std::string_view json) {
     FailAndClose(kErrNoRespondersNeedsHeaders, CloseReason::kProtocolError);
     return;
   }
-  connect_ = std::move(options);
+  connect_.verbose = options.verbose;
+  connect_.pedantic = options.pedantic;
+  connect_.echo = options.echo;
+  connect_.headers = options.headers;
+  connect_.no_responders = options.no_responders;
+  connect_.name = std::move(options.name);
+  connect_.lang = std::move(options.lang);
+  connect_.version = std::move(options.version);
   connected_ = true;
   connect_deadline_ = {};
   wants_headers_.store(connect_.headers, std::memory_order_relaxed);
@@ -184,12 +198,13 @@ void NatsClientSession::OnPub(const proto::nats::PubOp& op) {
   }
   // nats-server reports a bad subject in pedantic mode but still delivers
   // the message; so do we, so that clients see the same thing from both.
-  if (connect_.pedantic && !core::IsValidLiteralSubject(op.subject)) SendErr(kErrInvalidPublishSubject);
+  if (connect_.pedantic && !proto::IsValidLiteralSubject(op.subject)) SendErr(kErrInvalidPublishSubject);
   // +OK before the publish: the publisher's own copy of the message (echo)
   // must follow the acknowledgement, as from nats-server.
   if (connect_.verbose) Send(proto::nats::kOk);
   core::Message msg{op.subject, op.reply, op.headers, op.payload};
-  core::PublishResult result = server_.router().Publish(worker_.router_thread(), msg, this, connect_.echo);
+  core::PublishResult result =
+      server_.router().Publish(worker_.router_thread(), msg, core::Origin::Client(this, connect_.echo));
   if (result.delivered == 0 && !result.lingered && !op.reply.empty() && connect_.no_responders && connect_.headers) {
     SendNoResponders(op.reply);
   }
@@ -199,7 +214,7 @@ void NatsClientSession::OnSub(const proto::nats::SubOp& op) {
   if (log::Enabled(log::Level::kTrace)) {
     Trace("<<-", fmt::format("SUB {} {} {}", op.subject, op.queue, op.sid));
   }
-  if (!core::IsValidSubject(op.subject) || (!op.queue.empty() && !core::IsValidQueueName(op.queue))) {
+  if (!proto::IsValidSubject(op.subject) || (!op.queue.empty() && !proto::IsValidQueueName(op.queue))) {
     SendErr(kErrInvalidSubject);
     return;
   }
@@ -215,7 +230,8 @@ void NatsClientSession::OnSub(const proto::nats::SubOp& op) {
     if (connect_.verbose) Send(proto::nats::kOk);
     return;
   }
-  auto sub = std::make_shared<core::Subscription>();
+  if (inserted) server_.counters().session_subscriptions.fetch_add(1, std::memory_order_relaxed);
+  auto sub = std::make_shared<NatsSubscription>();
   sub->sink = conn_.sink_ref();
   sub->subject.assign(op.subject);
   sub->queue.assign(op.queue);
@@ -231,12 +247,15 @@ void NatsClientSession::OnUnsub(const proto::nats::UnsubOp& op) {
   }
   auto it = subs_.find(op.sid);
   if (it != subs_.end()) {
-    core::SubscriptionPtr sub = it->second;
-    if (op.max_msgs > 0 && sub->delivered.load(std::memory_order_acquire) < static_cast<uint64_t>(op.max_msgs)) {
-      sub->max_msgs.store(static_cast<uint64_t>(op.max_msgs), std::memory_order_release);
+    bool ended = true;
+    if (op.max_msgs > 0) {
+      ended = server_.router().LimitDeliveries(*it->second, static_cast<uint64_t>(op.max_msgs));
     } else {
-      DropSubscription(sub);
+      DropSubscription(it->second);
+    }
+    if (ended) {
       subs_.erase(it);
+      server_.counters().session_subscriptions.fetch_sub(1, std::memory_order_relaxed);
     }
   }
   if (connect_.verbose) Send(proto::nats::kOk);
@@ -252,11 +271,28 @@ void NatsClientSession::OnPong() {
   pings_out_ = 0;
 }
 
-void NatsClientSession::DropSubscription(const core::SubscriptionPtr& sub) { server_.router().Unsubscribe(sub); }
+void NatsClientSession::DropSubscription(const core::SubscriptionPtr& sub) { server_.router().Unsubscribe(*sub); }
 
 size_t NatsClientSession::LiveSubscriptionCount() {
-  std::erase_if(subs_, [](const auto& entry) { return entry.second->closed.load(std::memory_order_acquire); });
+  SweepEnded();
   return subs_.size();
+}
+
+void NatsClientSession::OnAutoUnsubscribed(const core::Subscription&) {
+  auto_unsubscribed_.fetch_add(1, std::memory_order_release);
+}
+
+void NatsClientSession::SweepIfAutoUnsubscribed() {
+  const uint64_t heard = auto_unsubscribed_.load(std::memory_order_acquire);
+  if (heard == swept_auto_unsubscribed_) return;
+  swept_auto_unsubscribed_ = heard;
+  SweepEnded();
+}
+
+void NatsClientSession::SweepEnded() {
+  size_t n =
+      std::erase_if(subs_, [](const auto& entry) { return entry.second->closed.load(std::memory_order_acquire); });
+  server_.counters().session_subscriptions.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
 }
 
 void NatsClientSession::SendNoResponders(std::string_view reply) {
@@ -265,23 +301,37 @@ void NatsClientSession::SendNoResponders(std::string_view reply) {
   const core::MatchResult& match = worker_.router_thread().cache.Lookup(reply);
   for (const core::SubscriptionPtr& sub : match.plain) {
     if (sub->sink.get() != static_cast<core::Sink*>(this)) continue;
-    conn_.Write(reply.size() + sub->sid.size() + kNoRespondersHeader.size() + kMsgOverhead,
-                [&](io::OutputBuffer& out) {
-                  proto::nats::AppendHmsg(out.bytes(), reply, sub->sid, {}, kNoRespondersHeader, {});
-                });
+    const std::string& sid = static_cast<const NatsSubscription&>(*sub).sid;
+    conn_.Write(reply.size() + sid.size() + kNoRespondersHeader.size() + kMsgOverhead, [&](io::OutputBuffer& out) {
+      proto::nats::AppendHmsg(out.bytes(), reply, sid, {}, kNoRespondersHeader, {});
+    });
     break;
   }
 }
 
 // ---- output ------------------------------------------------------------
 
-bool NatsClientSession::Deliver(const core::Subscription& sub, const core::Message& msg) {
+bool NatsClientSession::Deliver(const core::Subscription& core_sub, const core::Message& msg) {
+  // Only subscriptions this session made reach it.
+  const auto& sub = static_cast<const NatsSubscription&>(core_sub);
   const bool headers = !msg.headers.empty() && wants_headers_.load(std::memory_order_relaxed);
   // A client that did not ask for headers gets the payload alone, as from nats-server.
   const size_t body = (headers ? msg.headers.size() : 0) + msg.payload.size();
   const size_t size = msg.subject.size() + sub.sid.size() + msg.reply.size() + body + kMsgOverhead;
+  const bool share = msg.payload.size() >= kSharePayloadFrom;
   bool taken = conn_.Write(size, [&](io::OutputBuffer& out) {
-    if (headers) {
+    if (share) {
+      if (headers) {
+        proto::nats::AppendHmsgHeader(out.bytes(), msg.subject, sub.sid, msg.reply, msg.headers.size(),
+                                      msg.payload.size());
+        out.Append(msg.headers);
+      } else {
+        proto::nats::AppendMsgHeader(out.bytes(), msg.subject, sub.sid, msg.reply, msg.payload.size());
+      }
+      const auto& payload = msg.SharedPayload();
+      out.AppendShared(payload, 0, payload->size());
+      out.Append(proto::nats::kCrLf);
+    } else if (headers) {
       proto::nats::AppendHmsg(out.bytes(), msg.subject, sub.sid, msg.reply, msg.headers, msg.payload);
     } else {
       proto::nats::AppendMsg(out.bytes(), msg.subject, sub.sid, msg.reply, msg.payload);

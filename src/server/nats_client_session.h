@@ -26,6 +26,11 @@ class Connection;
 class Server;
 class Worker;
 
+// The NATS session's view of a subscription: the client's sid, echoed in MSG.
+struct NatsSubscription : core::Subscription {
+  std::string sid;
+};
+
 class NatsClientSession final : public Session, public core::Sink, public proto::nats::ServerOpHandler {
  public:
   explicit NatsClientSession(Connection& conn);
@@ -41,6 +46,7 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
 
   // core::Sink: any thread.
   bool Deliver(const core::Subscription& sub, const core::Message& msg) override;
+  void OnAutoUnsubscribed(const core::Subscription& sub) override;
   uint64_t sink_id() const override;
 
  private:
@@ -60,6 +66,10 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   void SendNoResponders(std::string_view reply);
   void DropSubscription(const core::SubscriptionPtr& sub);
   size_t LiveSubscriptionCount();
+  // Forgets sid table entries whose subscription ended (closed): always, or
+  // only when OnAutoUnsubscribed was heard since the last sweep.
+  void SweepEnded();
+  void SweepIfAutoUnsubscribed();
   // Picks up limits changed by a reload (max_payload, max_control_line).
   void RefreshLimits();
   void Trace(std::string_view direction, std::string_view what) const;
@@ -69,16 +79,29 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   Server& server_;
 
   proto::nats::ServerParser parser_;
-  proto::nats::ConnectOptions connect_;  // nats-server defaults until CONNECT arrives
+  // What CONNECT said that matters after it: kept apart from the parsed
+  // ConnectOptions (a dozen strings, credentials among them) so an idle
+  // connection carries only this. nats-server's defaults until CONNECT.
+  struct ClientOptions {
+    bool verbose = true;
+    bool pedantic = true;
+    bool echo = true;
+    bool headers = false;
+    bool no_responders = false;
+    std::string name, lang, version;  // for logs and monitoring
+  } connect_;
   // connect_.headers, for Deliver() on other workers (connect_ is the owner's).
   std::atomic<bool> wants_headers_{false};
   bool opened_ = false;       // counted in current_connections
   bool connected_ = false;    // CONNECT received
   uint64_t limits_seen_ = 0;  // LiveLimits::generation at the last refresh
 
-  // Subscriptions by sid. Owner thread only; entries whose subscription was
-  // closed by auto-unsubscribe on another worker are swept lazily.
+  // Subscriptions by sid. Owner thread only; an entry whose subscription an
+  // auto-unsubscribe ended on another worker is swept by the owner after
+  // that worker bumps `auto_unsubscribed_` (no cross-thread map access).
   StringMap<core::SubscriptionPtr> subs_;
+  std::atomic<uint64_t> auto_unsubscribed_{0};
+  uint64_t swept_auto_unsubscribed_ = 0;
 
   io::Clock::time_point connect_deadline_{};  // auth timeout; zero once CONNECT arrived
   io::Clock::time_point next_ping_{};

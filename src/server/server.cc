@@ -112,6 +112,7 @@ ServerSnapshot Server::Snapshot() {
     snap.dropped += c.dropped.Get();
   }
   snap.subscriptions = sublist_.count();
+  snap.session_subscriptions = counters_.session_subscriptions.load(std::memory_order_relaxed);
   snap.linger = linger_.stats();
   return snap;
 }

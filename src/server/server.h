@@ -37,6 +37,9 @@ struct ServerCounters {
   std::atomic<uint64_t> slow_consumers{0};
   std::atomic<uint64_t> stale_connections{0};
   std::atomic<uint64_t> protocol_errors{0};
+  // Entries in the sessions' subscription tables; equals the index's count
+  // (less the system services) once every ended subscription is swept.
+  std::atomic<int64_t> session_subscriptions{0};
 };
 
 // Limits read on worker threads; atomics so SIGHUP can change them live.
@@ -64,6 +67,7 @@ struct ServerSnapshot {
   uint64_t total_connections = 0, slow_consumers = 0, stale_connections = 0, protocol_errors = 0;
   uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0, no_interest = 0, dropped = 0;
   size_t subscriptions = 0;
+  int64_t session_subscriptions = 0;
   core::LingerStats linger;
 };
 

@@ -25,6 +25,8 @@ enum class CloseReason {
   kReadError,
   kWriteError,
   kProtocolError,
+  kMaxPayloadExceeded,
+  kMaxControlLineExceeded,
   kSlowConsumerPendingBytes,
   kSlowConsumerWriteDeadline,
   kStaleConnection,
@@ -35,6 +37,7 @@ enum class CloseReason {
   kConnectFailed,
   kServerShutdown,
 };
+// nats-server's names for the same states (its ClosedState strings).
 std::string_view CloseReasonText(CloseReason reason);
 
 class Session {

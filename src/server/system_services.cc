@@ -13,7 +13,6 @@ core::SubscriptionPtr ServiceSubscription(std::shared_ptr<core::Sink> sink, cons
   auto sub = std::make_shared<core::Subscription>();
   sub->sink = std::move(sink);
   sub->subject = subject;
-  sub->sid = subject;
   return sub;
 }
 }  // namespace
@@ -21,15 +20,17 @@ core::SubscriptionPtr ServiceSubscription(std::shared_ptr<core::Sink> sink, cons
 void SystemServices::Install() {
   interest_ = ServiceSubscription(shared_from_this(), kInterestSubject);
   stats_ = ServiceSubscription(shared_from_this(), kStatsSubject);
-  server_.sublist().Insert(interest_);
-  server_.sublist().Insert(stats_);
+  // Through the router like any interest change, so its listener hears of
+  // them; this thread has no worker, so it gets its own RouterThread.
+  core::RouterThread thread(server_.sublist());
+  server_.router().Subscribe(thread, interest_);
+  server_.router().Subscribe(thread, stats_);
 }
 
 void SystemServices::Uninstall() {
   for (core::SubscriptionPtr* sub : {&interest_, &stats_}) {
     if (*sub == nullptr) continue;
-    (*sub)->closed.store(true);
-    server_.sublist().Remove(**sub);
+    server_.router().Unsubscribe(**sub);
     sub->reset();
   }
 }
@@ -76,6 +77,7 @@ std::string SystemServices::AnswerStats() {
       {"no_interest", s.no_interest},
       {"dropped", s.dropped},
       {"subscriptions", s.subscriptions},
+      {"session_subscriptions", s.session_subscriptions},
       {"linger",
        {{"held", s.linger.held},
         {"delivered", s.linger.delivered},
@@ -89,7 +91,7 @@ std::string SystemServices::AnswerStats() {
 
 void SystemServices::Reply(const std::string& reply, const std::string& body) {
   core::Message msg{reply, {}, {}, body};
-  server_.router().Publish(Worker::Current()->router_thread(), msg, this, true);
+  server_.router().Publish(Worker::Current()->router_thread(), msg, core::Origin::System());
 }
 
 }  // namespace tern::server

@@ -21,6 +21,27 @@ constexpr ws::DeflateParams kWantedDeflate{.server_no_context_takeover = true,
 // bomb; uncompressed messages are a stream and are not bounded as a whole.
 constexpr uint64_t kMaxInflatedMessage = 64ull * 1024 * 1024;
 
+// The close codes nats-server sends for the same reasons, except where it
+// puts a code on the wire that RFC 6455 reserves (1006 for a stale
+// connection): that one is "internal" here.
+uint16_t CloseCode(io::CloseKind kind) {
+  switch (kind) {
+    case io::CloseKind::kNormal:
+      return ws::kCloseNormal;
+    case io::CloseKind::kGoingAway:
+      return ws::kCloseGoingAway;
+    case io::CloseKind::kPolicy:
+      return ws::kClosePolicyViolation;
+    case io::CloseKind::kProtocolError:
+      return ws::kCloseProtocolError;
+    case io::CloseKind::kTooBig:
+      return ws::kCloseMessageTooBig;
+    case io::CloseKind::kInternal:
+      return ws::kCloseInternalError;
+  }
+  return ws::kCloseInternalError;
+}
+
 class WebsocketStage final : public io::Stage, private ws::FrameHandler {
  public:
   WebsocketStage(std::shared_ptr<const ws::ServerPolicy> policy, const WebsocketOptions& options)
@@ -66,10 +87,10 @@ class WebsocketStage final : public io::Stage, private ws::FrameHandler {
     return base::Status::Ok();
   }
 
-  void Closing(std::string& out) override {
+  void Closing(const io::CloseNote& note, std::string& out) override {
     if (handshake_ != nullptr || close_sent_) return;
     close_sent_ = true;
-    ws::AppendClose(out, ws::kCloseNormal);
+    ws::AppendClose(out, CloseCode(note.kind), note.text);
   }
 
   bool open() const override { return handshake_ == nullptr; }

@@ -1,4 +1,4 @@
-// libFuzzer target for subject validation and matching (src/core/subject.h).
+// libFuzzer target for subject validation and matching (src/proto/subject.h).
 // The input is "<pattern>\0<subject>" (or one string used as both); it checks
 // invariants the functions must keep with each other rather than fixed answers.
 #include <cstddef>
@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "core/subject.h"
+#include "proto/subject.h"
 
 namespace {
 
-using namespace tern::core;
+using namespace tern::proto;
 
 void Check(bool ok, const char* what) {
   if (!ok) {

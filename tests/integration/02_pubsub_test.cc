@@ -307,6 +307,40 @@ TEST_P(PubSubTest, LargePayloadArrivesIntact) {
   EXPECT_TRUE(sub.ExpectMsg("big", "1", "", payload));
 }
 
+TEST_P(PubSubTest, LargeAndSmallMessagesFannedOutStayInOrder) {
+  // Large payloads go to each subscriber by reference (spliced into its
+  // output between the small messages around them); every subscriber must
+  // still see every byte, in publish order, with and without headers.
+  START_SERVER();
+  const std::string connect = "{\"verbose\":false,\"headers\":true}";
+  RawClient subs[3], pub;
+  for (auto& s : subs) {
+    ASSERT_TRUE(Connect(s, connect));
+    ASSERT_TRUE(s.Send("SUB fan 1\r\n"));
+    ASSERT_TRUE(s.Ping());
+  }
+  ASSERT_TRUE(Connect(pub, connect));
+  std::string big(200 * 1024, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('A' + i % 23);
+  const std::string headers = "NATS/1.0\r\nK: v\r\n\r\n";
+  std::string batch;
+  for (int i = 0; i < 4; ++i) {
+    batch += Pub("fan", "small" + std::to_string(i));
+    batch += i % 2 == 0 ? Pub("fan", big) : Hpub("fan", headers, big);
+  }
+  ASSERT_TRUE(pub.Send(batch));
+  for (auto& s : subs) {
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE(s.ExpectMsg("fan", "1", "", "small" + std::to_string(i)));
+      if (i % 2 == 0) {
+        ASSERT_TRUE(s.ExpectMsg("fan", "1", "", big));
+      } else {
+        ASSERT_TRUE(s.ExpectHmsg("fan", "1", "", headers, big));
+      }
+    }
+  }
+}
+
 TEST_P(PubSubTest, MessagesFromOnePublisherArriveInOrder) {
   START_SERVER();
   RawClient sub, pub;

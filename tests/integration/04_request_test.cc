@@ -1,6 +1,9 @@
 // Request/reply over plain PUB with a reply subject, and the "no responders"
 // status a client gets back when it asked for it (headers + no_responders).
+#include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "server_test.h"
 
@@ -9,7 +12,24 @@ namespace {
 
 constexpr char kNoResponders[] = "{\"verbose\":false,\"headers\":true,\"no_responders\":true}";
 
-class RequestTest : public ServerTest {};
+class RequestTest : public ServerTest {
+ protected:
+  // tern's counters over the protocol, asked on one long-lived connection so
+  // the asking does not change the subscription counts between two asks.
+  nlohmann::json Stats(RawClient& c) {
+    if (!c.connected()) {
+      EXPECT_TRUE(Connect(c));
+      EXPECT_TRUE(c.Send("SUB _stats.reply 1\r\n"));
+    }
+    EXPECT_TRUE(c.Send(Pub("_TERN.STATS", "", "_stats.reply")));
+    auto msg = c.ReadMsg();
+    if (!msg) {
+      ADD_FAILURE() << "no stats reply: " << c.last_error();
+      return {};
+    }
+    return nlohmann::json::parse(msg->payload);
+  }
+};
 
 TEST_P(RequestTest, RequestAndReplyRoundTrip) {
   START_SERVER();
@@ -139,6 +159,50 @@ TEST_P(RequestTest, NoStatusWhenOnlyAQueueGroupListens) {
   ASSERT_TRUE(requester.Send("SUB inbox 1\r\n" + Pub("req", "a", "inbox")));
   EXPECT_TRUE(requester.Ping());
   EXPECT_TRUE(responder.ExpectMsg("req", "1", "inbox", "a"));
+}
+
+// The old request style: SUB inbox, UNSUB sid 1, PUB with that reply. The
+// reply ends the subscription on the responder's worker; the requester's
+// session must forget it too, not keep one entry per request until it
+// disconnects.
+TEST_P(RequestTest, OldStyleRequestsLeaveNoSubscriptionsBehind) {
+  if (IsNats()) GTEST_SKIP() << "_TERN.STATS is tern's";
+  START_SERVER();
+  constexpr int kRequests = 500;
+  RawClient requester, responder, stats;
+  ASSERT_TRUE(Connect(requester));
+  ASSERT_TRUE(Connect(responder));
+  ASSERT_TRUE(responder.Send("SUB svc 1\r\n"));
+  ASSERT_TRUE(responder.Ping());
+  nlohmann::json before = Stats(stats);
+
+  std::string requests;
+  for (int i = 0; i < kRequests; ++i) {
+    const std::string sid = std::to_string(i + 1);
+    requests += "SUB inbox." + sid + " " + sid + "\r\nUNSUB " + sid + " 1\r\n" + Pub("svc", "q", "inbox." + sid);
+  }
+  ASSERT_TRUE(requester.Send(requests));
+  std::string replies;
+  for (int i = 0; i < kRequests; ++i) {
+    auto req = responder.ReadMsg();
+    ASSERT_TRUE(req) << responder.last_error();
+    replies += Pub(req->reply, "a");
+  }
+  ASSERT_TRUE(responder.Send(replies));
+  for (int i = 0; i < kRequests; ++i)
+    ASSERT_TRUE(requester.ReadMsg()) << "reply " << i << ": " << requester.last_error();
+
+  // The sweep runs on the requester's own thread, at its next input or tick.
+  ASSERT_TRUE(requester.Ping());
+  nlohmann::json after;
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    after = Stats(stats);
+    if (after["session_subscriptions"] == before["session_subscriptions"]) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(after["subscriptions"], before["subscriptions"]);
+  EXPECT_EQ(after["session_subscriptions"], before["session_subscriptions"]);
+  EXPECT_EQ(before["session_subscriptions"], 2) << "the responder's and the stats reader's";
 }
 
 TERN_INSTANTIATE_FLAVORS(RequestTest);

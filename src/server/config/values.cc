@@ -8,7 +8,7 @@
 #include <chrono>
 
 #include "base/units.h"
-#include "core/subject.h"
+#include "proto/subject.h"
 #include "server/config/config.h"
 
 namespace tern::server::config {
@@ -303,7 +303,7 @@ void CopyValue(const Spec& s, const void* from_root, void* to_root) {
 }
 
 std::string CheckLingerRule(const LingerRule& rule) {
-  if (!core::IsValidSubject(rule.subject)) return fmt::format("'{}' is not a valid subject", rule.subject);
+  if (!proto::IsValidSubject(rule.subject)) return fmt::format("'{}' is not a valid subject", rule.subject);
   if (rule.hold.count() <= 0) return fmt::format("{}: hold time must be at least 1ms", rule.subject);
   if (rule.max_bytes == 0) return fmt::format("{}: max_bytes must be at least 1 byte", rule.subject);
   return {};

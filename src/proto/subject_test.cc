@@ -1,11 +1,11 @@
-#include "core/subject.h"
+#include "proto/subject.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace tern::core {
+namespace tern::proto {
 namespace {
 
 using namespace std::string_literals;
@@ -216,4 +216,4 @@ TEST(SubjectTest, MatchingTable) {
 }
 
 }  // namespace
-}  // namespace tern::core
+}  // namespace tern::proto

@@ -1,9 +1,9 @@
-#include "core/subject.h"
+#include "proto/subject.h"
 
 #include <array>
 #include <cstdint>
 
-namespace tern::core {
+namespace tern::proto {
 namespace {
 
 enum ByteClass : uint8_t { kPlain = 0, kSeparator = 1, kBlank = 2 };
@@ -86,4 +86,4 @@ bool SubjectMatches(std::string_view pattern, std::string_view subject) {
   return st.done();
 }
 
-}  // namespace tern::core
+}  // namespace tern::proto

@@ -11,7 +11,7 @@
 
 #include <string_view>
 
-namespace tern::core {
+namespace tern::proto {
 
 // Valid for SUB: wildcards allowed.
 bool IsValidSubject(std::string_view subject);
@@ -55,4 +55,4 @@ class SubjectTokens {
 inline bool IsPartialWildcard(std::string_view token) { return token.size() == 1 && token[0] == '*'; }
 inline bool IsFullWildcard(std::string_view token) { return token.size() == 1 && token[0] == '>'; }
 
-}  // namespace tern::core
+}  // namespace tern::proto
