@@ -23,6 +23,8 @@
 
 #include "base/status.h"
 
+struct epoll_event;
+
 namespace tern::io {
 
 using Clock = std::chrono::steady_clock;
@@ -75,6 +77,13 @@ class EventLoop {
   void Stop();
 
   void SetTurnEndHook(std::function<void()> hook) { turn_end_ = std::move(hook); }
+  // Before Run(): poll for up to `budget` before each sleep while I/O keeps
+  // arriving (see Wait()); zero never spins.
+  void SetIdleSpin(std::chrono::microseconds budget) { idle_spin_ = budget; }
+  // Loop-thread only: how many times Wait() polled before sleeping, and how
+  // many of those polls ran dry.
+  uint64_t spins() const { return spins_; }
+  uint64_t empty_spins() const { return empty_spins_; }
   // Calls `tick` roughly every `period` on the loop thread.
   void SetTicker(std::chrono::milliseconds period, std::function<void()> tick);
 
@@ -94,6 +103,7 @@ class EventLoop {
   };
 
   void Wake();
+  int Wait(epoll_event* events);
   void RunPosted();
   void FireDue(Clock::time_point now);
   int TimeoutMs(Clock::time_point now) const;
@@ -108,6 +118,10 @@ class EventLoop {
   std::mutex post_mu_;
   std::vector<std::function<void()>> posted_;
   std::function<void()> turn_end_;
+  std::chrono::microseconds idle_spin_{0};
+  int spin_misses_ = 0;  // empty spins in a row; spinning pauses after a few
+  uint64_t spins_ = 0;
+  uint64_t empty_spins_ = 0;
   std::vector<Timer*> heap_;
   Ticker ticker_{*this};
 };

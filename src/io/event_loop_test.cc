@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -101,6 +102,55 @@ TEST(EventLoopTest, PostFromAnotherThreadRunsOnTheLoop) {
   poster.join();
   EXPECT_TRUE(ran);
   EXPECT_EQ(ran_on, std::this_thread::get_id());
+}
+
+TEST(EventLoopIdleSpinTest, PostsAndTimersStillRunWhileSpinning) {
+  EventLoop loop;
+  loop.SetIdleSpin(std::chrono::microseconds(2000));
+  std::vector<int> fired;
+  RecordingTimer timer(fired, 1);
+  loop.Arm(timer, Clock::now() + milliseconds(20));
+  std::atomic<int> ran{0};
+  std::thread poster([&] {
+    for (int i = 0; i < 100; ++i) {
+      loop.Post([&] { ran.fetch_add(1, std::memory_order_relaxed); });
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  RunUntil(loop, [&] { return ran.load() == 100 && !fired.empty(); });
+  poster.join();
+  EXPECT_EQ(ran.load(), 100);
+  EXPECT_EQ(fired.size(), 1u);
+}
+
+// Woken only by its own timers (no I/O arriving), a loop stops spinning after
+// a few empty polls instead of spinning before every sleep.
+TEST(EventLoopIdleSpinTest, SpinningPausesWhenNothingArrives) {
+  EventLoop loop;
+  loop.SetIdleSpin(std::chrono::microseconds(500));
+  int ticks = 0;
+  loop.SetTicker(milliseconds(5), [&] { ++ticks; });
+  RunUntil(loop, [&] { return ticks >= 20; });
+  EXPECT_GE(ticks, 20);
+  EXPECT_LE(loop.spins(), 3u);
+}
+
+// I/O that keeps arriving soon after each sleep brings the spinning back.
+TEST(EventLoopIdleSpinTest, SpinningResumesWhenEventsArriveSoonAfterASleep) {
+  EventLoop loop;
+  loop.SetIdleSpin(std::chrono::microseconds(2000));
+  std::atomic<int> ran{0};
+  std::thread poster([&] {
+    for (int i = 0; i < 200; ++i) {
+      loop.Post([&] { ran.fetch_add(1, std::memory_order_relaxed); });
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  });
+  RunUntil(loop, [&] { return ran.load() == 200; });
+  poster.join();
+  EXPECT_EQ(ran.load(), 200);
+  EXPECT_GT(loop.spins(), 3u);
+  EXPECT_LT(loop.empty_spins(), loop.spins());
 }
 
 TEST(EventLoopTest, AddReportsAnError) {

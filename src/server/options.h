@@ -77,6 +77,7 @@ struct Options {
   int port = 4222;
   int http_port = 0;  // monitoring; reserved until the monitor lands (0 = off)
   int workers = 0;    // 0: one per core
+  int idle_spin_us = 50;  // a worker's poll before it sleeps (io::EventLoop::Wait); 0 = off
 
   log::Level log_level = log::Level::kInfo;
   std::string log_file;  // empty: stderr

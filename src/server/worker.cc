@@ -20,6 +20,7 @@ constexpr std::chrono::milliseconds kTickPeriod{250};
 Worker::Worker(Server& server, int index)
     : server_(server), index_(index), router_thread_(server.sublist()), read_buffer_(new char[kReadBufferSize]) {
   loop_.SetTurnEndHook([this] { EndTurn(); });
+  loop_.SetIdleSpin(std::chrono::microseconds(server.options().idle_spin_us));
   loop_.SetTicker(kTickPeriod, [this] { Tick(); });
 }
 
