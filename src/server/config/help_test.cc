@@ -15,6 +15,7 @@ const std::vector<std::string> kNames = {
     "port",
     "http_port",
     "workers",
+    "idle_spin_us",
     "log.level",
     "log.file",
     "max_payload",
