@@ -110,6 +110,38 @@ bool Router::PickRouteMember(RouterThread& thread, const QueueGroupMatch& group,
   return true;
 }
 
+bool Router::DeliverClusterWide(RouterThread& thread, const QueueGroupMatch& group, const Message& msg,
+                                const Origin& origin, bool round_robin, bool* local) {
+  uint64_t total = group.local;
+  for (size_t i = group.local; i < group.members.size(); ++i) {
+    total += std::max<uint32_t>(1, group.members[i]->weight.load(std::memory_order_relaxed));
+  }
+  uint64_t at = round_robin ? group.cursor->next.fetch_add(1, std::memory_order_relaxed) : thread.rng();
+  at %= total;
+  *local = false;
+  if (at < group.local) {
+    Subscription* member = group.members[at].get();
+    const bool usable = !member->closed.load(std::memory_order_relaxed) && (origin.echo || member->sink.get() != origin.sink);
+    if (usable && DeliverTo(thread, *member, msg) == Delivery::kTaken) {
+      *local = true;
+      return true;
+    }
+    return false;  // the local path probes on from here
+  }
+  at -= group.local;
+  for (size_t i = group.local; i < group.members.size(); ++i) {
+    const uint64_t w = std::max<uint32_t>(1, group.members[i]->weight.load(std::memory_order_relaxed));
+    if (at < w) {
+      Subscription* remote = group.members[i].get();
+      if (remote->closed.load(std::memory_order_relaxed)) return false;
+      thread.route_picks.push_back({remote, group.name});
+      return true;
+    }
+    at -= w;
+  }
+  return false;
+}
+
 void Router::DeliverToRoutes(RouterThread& thread, const MatchResult& match, const Message& msg,
                              PublishResult* result) {
   auto& picks = thread.route_picks;
@@ -148,8 +180,20 @@ inline void Router::DeliverMatch(RouterThread& thread, const MatchResult& match,
     if (DeliverTo(thread, *sub, msg) == Delivery::kTaken) ++result->delivered;
   }
   bool route_picked = false;
+  const ClusterQueuePolicy cluster = cluster_policy_.load(std::memory_order_relaxed);
   for (const QueueGroupMatch& group : match.groups) {
     if (from_route && !Named(msg.queues, group.name)) continue;
+    if (cluster != ClusterQueuePolicy::kLocalFirst && !from_route && group.local < group.members.size()) [[unlikely]] {
+      bool local = false;
+      if (DeliverClusterWide(thread, group, msg, origin, cluster == ClusterQueuePolicy::kRoundRobin, &local)) {
+        if (local) {
+          ++result->delivered;
+        } else {
+          route_picked = true;
+        }
+        continue;
+      }
+    }
     if (DeliverToGroup(thread, group, msg, origin)) {
       ++result->delivered;
     } else if (!from_route && group.local < group.members.size()) {
