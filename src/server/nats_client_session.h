@@ -43,6 +43,7 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   void OnClose(CloseReason reason) override;
   void ReleaseIdleMemory() override { parser_.ShrinkIfIdle(); }
   core::Sink* sink() override { return this; }
+  void OnClusterChanged() override;
 
   // core::Sink: any thread.
   bool Deliver(const core::Subscription& sub, const core::Message& msg) override;

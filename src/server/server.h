@@ -22,6 +22,7 @@ namespace tern::server {
 
 class Worker;
 class Listener;
+class ClusterManager;
 class SystemServices;
 struct Endpoint;
 
@@ -106,6 +107,11 @@ class Server {
   // The INFO a NATS client of `endpoint` gets, before its own id and address.
   proto::nats::ServerInfo InfoFor(const Endpoint& endpoint) const;
 
+  // Null when this node is not in a cluster.
+  ClusterManager* cluster() { return cluster_.get(); }
+  // Any thread: every client session hears that the cluster changed.
+  void AnnounceClusterChange();
+
   // Acceptor thread: hand an accepted socket of `endpoint` to a worker.
   void Dispatch(int fd, const Endpoint& endpoint);
 
@@ -124,6 +130,7 @@ class Server {
   io::EventLoop accept_loop_;
   std::thread acceptor_;
   std::shared_ptr<SystemServices> services_;
+  std::unique_ptr<ClusterManager> cluster_;  // outlives the workers: routes call it as they close
   std::atomic<uint64_t> next_client_id_{0};
   std::atomic<size_t> next_worker_{0};
   std::atomic<bool> shut_down_{false};

@@ -59,6 +59,9 @@ class Session {
   virtual void ReleaseIdleMemory() {}
   // The sink that this session's subscriptions deliver to, or nullptr.
   virtual core::Sink* sink() { return nullptr; }
+  // Nodes joined or left the cluster: a client session sends a fresh INFO
+  // (connect_urls) to clients that take one.
+  virtual void OnClusterChanged() {}
 };
 
 }  // namespace tern::server

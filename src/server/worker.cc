@@ -63,6 +63,12 @@ base::Status Worker::Dial(const std::string& host, int port, const Endpoint& end
   return base::Status::Ok();
 }
 
+void Worker::ForEachSession(const std::function<void(Session&)>& fn) {
+  for (auto& conn : Snapshot()) {
+    if (!conn->closed() && conn->session() != nullptr) fn(*conn->session());
+  }
+}
+
 void Worker::QueueFlush(std::shared_ptr<Connection> conn) { to_flush_.push_back(std::move(conn)); }
 
 void Worker::Retire(std::shared_ptr<Connection> conn) {

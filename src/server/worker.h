@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,6 +28,7 @@ namespace tern::server {
 
 class Connection;
 class Server;
+class Session;
 struct Endpoint;
 
 class Worker {
@@ -47,6 +49,8 @@ class Worker {
   // immediate failure (bad address) comes back here; a later one reaches
   // the session as a close with CloseReason::kConnectFailed.
   base::Status Dial(const std::string& host, int port, const Endpoint& endpoint, std::chrono::milliseconds timeout);
+  // Loop thread: calls fn on the session of every open connection.
+  void ForEachSession(const std::function<void(Session&)>& fn);
   // Delivering thread: flush `conn` at the end of this turn (batched).
   void QueueFlush(std::shared_ptr<Connection> conn);
   // Loop thread: a connection has closed. It stays alive at least until the

@@ -248,7 +248,7 @@ authorization {
 }
 accounts { A { users: [{user: bob, password: b}] } }
 no_auth_user: bob
-cluster { name: c1, listen: 0.0.0.0:6222 }
+cluster { name: c1, listen: 0.0.0.0:6222, permissions: {publish: "x"} }
 jetstream { store_dir: /tmp/js }
 mqtt { port: 1883 }
 tls {
@@ -270,7 +270,7 @@ max_subscriptionz: 10
   EXPECT_TRUE(HasError(r, path + ":6: authorization.users" + refuse + "tern has no authentication"));
   EXPECT_TRUE(HasError(r, path + ":10: accounts" + refuse + "tern has no accounts"));
   EXPECT_TRUE(HasError(r, path + ":11: no_auth_user" + refuse));
-  EXPECT_TRUE(HasError(r, path + ":12: cluster" + refuse + "tern has no clustering yet"));
+  EXPECT_TRUE(HasError(r, path + ":12: cluster.permissions" + refuse + "tern has no route permissions"));
   EXPECT_TRUE(HasError(r, path + ":13: jetstream" + refuse + "tern has no JetStream"));
   EXPECT_TRUE(HasError(r, path + ":14: mqtt" + refuse));
   EXPECT_TRUE(HasError(r, path + ":18: tls.cipher_suites" + refuse + "tern cannot honour this TLS setting"));
@@ -284,6 +284,30 @@ max_subscriptionz: 10
                                    "has no lame-duck mode"));
   EXPECT_TRUE(HasWarning(r, path + ":25: websocket.advertise: nats-server option not supported by tern, ignored"));
   EXPECT_EQ(r.warnings.size(), 3u) << Joined(r.warnings);
+}
+
+TEST_F(NatsFileTest, ClusterBlockMapsOntoClusterOptions) {
+  std::string path = WriteFile("cluster.conf", R"(port: -1
+client_advertise: "10.1.1.1:4222"
+cluster {
+  name: east
+  listen: 127.0.0.1:6333
+  routes: ["nats-route://127.0.0.1:6334", "nats://127.0.0.1:6335"]
+  cluster_advertise: "10.1.1.1:6333"
+  connect_retries: 3
+}
+)");
+  ConfigResult r = Load({"-c", path});
+  EXPECT_TRUE(r.errors.empty()) << Joined(r.errors);
+  const ClusterOptions& c = r.options.cluster;
+  EXPECT_EQ(c.name, "east");
+  EXPECT_EQ(c.host, "127.0.0.1");
+  EXPECT_EQ(c.port, 6333);
+  EXPECT_EQ(c.routes, (std::vector<std::string>{"nats-route://127.0.0.1:6334", "nats://127.0.0.1:6335"}));
+  EXPECT_EQ(c.advertise, "10.1.1.1:6333");
+  EXPECT_EQ(r.options.client_advertise, "10.1.1.1:4222");
+  EXPECT_TRUE(c.enabled());
+  EXPECT_TRUE(HasWarning(r, path + ":8: cluster.connect_retries: nats-server option not supported by tern, ignored"));
 }
 
 TEST_F(NatsFileTest, ValueErrorsNameTheNatsKeyAndTheTernOption) {
