@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "server/cluster/cluster_manager.h"
 #include "server/server.h"
 #include "server/worker.h"
 
@@ -86,6 +87,17 @@ std::string SystemServices::AnswerStats() {
         {"held_now", s.linger.held_now},
         {"bytes_now", s.linger.bytes_now}}},
   };
+  if (ClusterManager* cluster = server_.cluster()) {
+    ClusterStats c = cluster->Stats();
+    j["cluster"] = {{"name", server_.options().cluster.name},
+                    {"routes", c.routes},
+                    {"peers", c.peer_names},
+                    {"known_peers", c.known_peers},
+                    {"routes_accepted", c.routes_accepted},
+                    {"dropped_to_slow_routes", c.dropped_to_slow_routes},
+                    {"barriers", c.barriers},
+                    {"barrier_timeouts", c.barrier_timeouts}};
+  }
   return j.dump();
 }
 

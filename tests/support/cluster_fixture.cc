@@ -114,4 +114,26 @@ void Cluster::Stop(int i) {
   return ::testing::AssertionSuccess();
 }
 
+nlohmann::json StatsAt(int port) {
+  RawClient c;
+  if (!c.ConnectAndHandshake(port)) return {};
+  if (!c.Send("SUB _stats.reply 1\r\n" + Pub("_TERN.STATS", "", "_stats.reply"))) return {};
+  auto m = c.ReadMsg();
+  if (!m) return {};
+  return nlohmann::json::parse(m->payload, nullptr, false);
+}
+
+nlohmann::json Cluster::Stats(int i) { return StatsAt(port(i)); }
+
+::testing::AssertionResult Cluster::WaitRoutes(int i, int routes, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  nlohmann::json last;
+  while (Clock::now() < deadline) {
+    last = Stats(i);
+    if (last.contains("cluster") && last["cluster"].value("routes", -1) == routes) return ::testing::AssertionSuccess();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return ::testing::AssertionFailure() << name(i) << " did not get to " << routes << " routes: " << last.dump();
+}
+
 }  // namespace tern::testing

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "raw_client.h"
 #include "server_flavor.h"
 #include "server_process.h"
@@ -61,6 +63,10 @@ class Cluster {
   // subscribed there); the probes it sends are read off `sub` again.
   ::testing::AssertionResult WaitInterest(int from, RawClient& sub, const std::string& subject,
                                           std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // tern only: the node's _TERN.STATS ("cluster": routes, peers, drops ...).
+  nlohmann::json Stats(int i);
+  // tern only: until node i has `routes` routes up.
+  ::testing::AssertionResult WaitRoutes(int i, int routes, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
  private:
   struct Node {
@@ -74,6 +80,9 @@ class Cluster {
   std::string error_;
   int probe_ = 0;
 };
+
+// _TERN.STATS of the tern node whose client port this is.
+nlohmann::json StatsAt(int port);
 
 // CONNECT options most cluster tests use: headers and no_responders on.
 inline constexpr char kClusterConnect[] =
