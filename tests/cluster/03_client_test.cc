@@ -148,7 +148,7 @@ TEST_F(ClusterClientTest, AfterAClusterFlushEveryNodeDeliversToTheNewSubscriptio
 
 TEST_F(ClusterClientTest, InfoCarriesTheOtherNodesAndIsUpdatedWhenOneJoins) {
   RawClient raw;
-  ASSERT_TRUE(raw.ConnectAndHandshake(cluster_->port(0), kClusterConnect));
+  ASSERT_TRUE(raw.ConnectAndHandshake(cluster_->port(0), kClusterConnectAsyncInfo));
   auto urls = raw.InfoJson()["connect_urls"];
   ASSERT_TRUE(urls.is_array()) << raw.info_line();
   EXPECT_EQ(urls.size(), 2u) << raw.info_line();

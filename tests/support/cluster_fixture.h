@@ -84,8 +84,12 @@ class Cluster {
 // _TERN.STATS of the tern node whose client port this is.
 nlohmann::json StatsAt(int port);
 
-// CONNECT options most cluster tests use: headers and no_responders on.
+// CONNECT options most cluster tests use: headers and no_responders on, and
+// protocol 0, so no INFO arrives in the middle of a transcript.
 inline constexpr char kClusterConnect[] =
+    "{\"verbose\":false,\"pedantic\":false,\"headers\":true,\"no_responders\":true}";
+// The same with protocol 1: the server may send INFO at any time (cluster changes).
+inline constexpr char kClusterConnectAsyncInfo[] =
     "{\"verbose\":false,\"pedantic\":false,\"protocol\":1,\"headers\":true,\"no_responders\":true}";
 
 }  // namespace tern::testing
