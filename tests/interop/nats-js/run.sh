@@ -12,4 +12,5 @@ if [ ! -d "$here/node_modules/nats" ]; then
   echo "# node_modules missing: running npm ci in $here"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error) || skip "node_modules missing and 'npm ci' failed"
 fi
-exec node "$here/run.mjs" "$@"
+# TERN_INTEROP_SCRIPT picks another scenario driver (cluster.mjs).
+exec node "$here/${TERN_INTEROP_SCRIPT:-run.mjs}" "$@"
