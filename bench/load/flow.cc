@@ -210,7 +210,7 @@ int RunDelivery(const Config& config, bool queue) {
     auto conn = std::make_unique<Conn>();
     std::string sub = queue ? fmt::format("SUB {} q {}\r\n", config.subject, i + 1)
                             : fmt::format("SUB {} {}\r\n", config.subject, i + 1);
-    if (!conn->Dial(config.host, config.port, deadline) || !conn->Handshake(sub, deadline)) {
+    if (!conn->Dial(config.host, config.SubPort(i), deadline) || !conn->Handshake(sub, deadline)) {
       return fail(fmt::format("subscriber {}: {}", i, conn->error()));
     }
     conns.push_back(std::move(conn));
@@ -220,6 +220,7 @@ int RunDelivery(const Config& config, bool queue) {
   if (!pub.Dial(config.host, config.port, deadline) || !pub.Handshake("", deadline)) {
     return fail("publisher: " + pub.error());
   }
+  if (config.settle_s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(config.settle_s));
 
   double cpu0 = ProcessCpuSeconds();
   int64_t t0 = NowNs();

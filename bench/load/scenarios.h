@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tern::loadgen {
 
@@ -31,6 +32,12 @@ struct Config {
   uint64_t warmup = 1000;           // reqrep: round trips not measured
   double hold_s = 0;                // idle: hold connections up to this long after reporting
   std::string label;                // copied into the report
+  // Cluster runs: subscribers, queue members and the responder connect to
+  // these ports (round robin) while the publisher and requester use `port`,
+  // and the run waits `settle_s` for their interest to cross the routes.
+  std::vector<int> sub_ports;
+  double settle_s = 0;
+  int SubPort(int i) const { return sub_ports.empty() ? port : sub_ports[static_cast<size_t>(i) % sub_ports.size()]; }
 };
 
 int RunPub(const Config& config);     // pub-only
