@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "base/log.h"
+#include "server/cluster/cluster_manager.h"
 #include "server/connection.h"
 #include "io/socket.h"
 #include "server/endpoint.h"
@@ -84,6 +87,16 @@ std::vector<std::shared_ptr<Connection>> Worker::Snapshot() const {
 }
 
 void Worker::EndTurn() {
+  // Interest changed this turn goes to the peers with this turn's output
+  // (the client's PONG among it), as nats-server sends RS+ with the SUB.
+  if (ClusterManager* cluster = server_.cluster(); cluster != nullptr && cluster->interest_pending()) {
+    cluster->FlushInterest();
+    // Routes first: the peers should have the RS+ before the client has
+    // the PONG that tells it its SUB was taken.
+    std::stable_partition(to_flush_.begin(), to_flush_.end(),
+                          [](const auto& conn) { return conn->session() != nullptr && conn->session()->sink() != nullptr &&
+                                                        conn->session()->sink()->IsRoute(); });
+  }
   FlushQueued();
   retired_.clear();
 }

@@ -174,8 +174,11 @@ void ClusterManager::Stop() {
 void ClusterManager::OnInterestChanged(const core::Subscription& sub, bool added, bool first_or_last) {
   (void)added;
   if (!relay_.OnChange(sub, first_or_last)) return;
-  // Nothing waits on this batch but the peers: send it after this turn.
-  if (running_.load(std::memory_order_relaxed)) loop_.Post([this] { relay_.Flush(); });
+  // A worker sends it at the end of its turn (Worker::EndTurn); a change
+  // made elsewhere (the system services) goes out from the cluster thread.
+  if (Worker::Current() == nullptr && running_.load(std::memory_order_relaxed)) {
+    loop_.Post([this] { relay_.Flush(); });
+  }
 }
 
 void ClusterManager::Barrier(std::shared_ptr<Connection> client) {
