@@ -177,7 +177,16 @@ void NatsClientSession::OnConnect(std::string_view json) {
     FailAndClose(kErrNoRespondersNeedsHeaders, CloseReason::kProtocolError);
     return;
   }
-  connect_ = std::move(options);
+  connect_.verbose = options.verbose;
+  connect_.pedantic = options.pedantic;
+  connect_.echo = options.echo;
+  connect_.headers = options.headers;
+  connect_.no_responders = options.no_responders;
+  connect_.async_info = options.protocol >= 1;
+  connect_.interest_barrier = options.interest_barrier;
+  connect_.name = std::move(options.name);
+  connect_.lang = std::move(options.lang);
+  connect_.version = std::move(options.version);
   connected_ = true;
   connect_deadline_ = {};
   wants_headers_.store(connect_.headers, std::memory_order_relaxed);
@@ -267,7 +276,7 @@ void NatsClientSession::OnPing() {
 
 void NatsClientSession::OnClusterChanged() {
   // As nats-server: only clients that said they understand async INFO.
-  if (!connected_ || connect_.protocol < 1) return;
+  if (!connected_ || !connect_.async_info) return;
   proto::nats::ServerInfo info = server_.InfoFor(conn_.endpoint());
   info.client_id = conn_.id();
   info.client_ip = conn_.ip();
