@@ -95,7 +95,8 @@ bool Apply(std::string_view flag, const std::string& value, Config* config) {
       size_t comma = value.find(',', start);
       if (comma == std::string::npos) comma = value.size();
       uint64_t port = 0;
-      if (!ParseU64(std::string_view(value).substr(start, comma - start), &port) || port == 0 || port > 65535) return false;
+      if (!ParseU64(std::string_view(value).substr(start, comma - start), &port) || port == 0 || port > 65535)
+        return false;
       config->sub_ports.push_back(static_cast<int>(port));
       start = comma + 1;
     }

@@ -147,8 +147,8 @@ class Router {
   bool PickRouteMember(RouterThread& thread, const QueueGroupMatch& group, const Origin& origin);
   // ClusterQueuePolicy kRandom / kRoundRobin: one pick over every member of
   // the cluster. True when it was served (here, or by a route pick).
-  bool DeliverClusterWide(RouterThread& thread, const QueueGroupMatch& group, const Message& msg,
-                          const Origin& origin, bool round_robin, bool* local);
+  bool DeliverClusterWide(RouterThread& thread, const QueueGroupMatch& group, const Message& msg, const Origin& origin,
+                          bool round_robin, bool* local);
   void DeliverToRoutes(RouterThread& thread, const MatchResult& match, const Message& msg, PublishResult* result);
   // One member of group.members[begin, end): the next turn or a random one,
   // skipping closed members and, with echo off, the publisher's own.

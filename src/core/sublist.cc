@@ -510,8 +510,8 @@ namespace {
 size_t CountExcept(const sublist_internal::SubSet& set, const Sink* except) {
   auto items = set.items();
   if (except == nullptr) return items.size();
-  return static_cast<size_t>(
-      std::count_if(items.begin(), items.end(), [except](const SubscriptionPtr& s) { return s->sink.get() != except; }));
+  return static_cast<size_t>(std::count_if(items.begin(), items.end(),
+                                           [except](const SubscriptionPtr& s) { return s->sink.get() != except; }));
 }
 
 void VisitLocal(const Node& node, std::string& path, const Sink* except, const Sublist::LocalVisitor& fn);

@@ -80,7 +80,8 @@ TEST_P(ClusterTest, PubSubWithWildcardsReachesEveryNodeOnce) {
   ASSERT_TRUE(sub3.Send("SUB orders.>  9\r\n"));
   ASSERT_TRUE(Ready(*c, 0, sub2));
   ASSERT_TRUE(Ready(*c, 0, sub3));
-  ASSERT_TRUE(pub1.Send(Pub("orders.us", "a") + Pub("orders.eu.new", "b") + Pub("other", "x") + Pub("orders.end", "end")));
+  ASSERT_TRUE(
+      pub1.Send(Pub("orders.us", "a") + Pub("orders.eu.new", "b") + Pub("other", "x") + Pub("orders.end", "end")));
   auto got2 = ReadUntil(sub2, "end");
   std::multiset<std::string> seen2;
   for (const Msg& m : got2) seen2.insert(m.sid + ":" + m.payload);

@@ -2,6 +2,7 @@
 // different nodes, the interest barrier (Flush with cluster = true), INFO
 // connect_urls kept current as nodes come and go, and failover of the
 // library and of the CLI when the node they use is killed.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,8 +10,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <fcntl.h>
-
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -71,8 +70,8 @@ TEST_F(ClusterClientTest, PatternsWorkWithTheirPartiesOnDifferentNodes) {
   ASSERT_TRUE(OnNotify(*n2, "jobs", "workers", [&](const Message&) { notified++; }).ok());
   ASSERT_TRUE(OnNotify(*n3, "jobs", "workers", [&](const Message&) { notified++; }).ok());
   // call: the server on node 2
-  ASSERT_TRUE(Serve(*n2, "math.double", "math", [](const Message& m) { return std::to_string(2 * std::stoi(m.data)); })
-                  .ok());
+  ASSERT_TRUE(
+      Serve(*n2, "math.double", "math", [](const Message& m) { return std::to_string(2 * std::stoi(m.data)); }).ok());
   // broadcast: everyone
   std::atomic<int> broadcasts{0};
   for (auto* c : {n1.get(), n2.get(), n3.get()}) {
@@ -186,7 +185,8 @@ TEST_F(ClusterClientTest, ClientOfAKilledNodeFailsOverWithinTwoSecondsAndItsSubs
   ASSERT_TRUE(WaitFor([&] { return reconnected_at.load() != 0; }, 3s)) << "no reconnect";
   const auto took = std::chrono::milliseconds(reconnected_at.load()) -
                     std::chrono::duration_cast<std::chrono::milliseconds>(killed.time_since_epoch());
-  std::printf("[ figures  ] client of a killed node served again after %lld ms\n", static_cast<long long>(took.count()));
+  std::printf("[ figures  ] client of a killed node served again after %lld ms\n",
+              static_cast<long long>(took.count()));
   EXPECT_LT(took, 2000ms);
   ASSERT_TRUE(c->Flush(2s, true).ok());
   RawClient pub;

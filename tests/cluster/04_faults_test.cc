@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <map>
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "cluster_fixture.h"
@@ -92,11 +92,11 @@ TEST(ClusterFaultTest, KillNineUnderLoadLeavesNoGapOnSurvivorsAndTheNodeRejoins)
   read_for(milliseconds(1000));
   local.Stop();
   remote.Stop();
-  std::printf("[ figures  ] kill -9 of node 3: longest pause between messages at node 1's subscriber %lld ms "
-              "(before the kill %lld ms); lost local %llu, lost via node 2 %llu\n",
-              static_cast<long long>(longest_pause.count()), static_cast<long long>(before.count()),
-              static_cast<unsigned long long>(gaps["load.local"]),
-              static_cast<unsigned long long>(gaps["load.remote"]));
+  std::printf(
+      "[ figures  ] kill -9 of node 3: longest pause between messages at node 1's subscriber %lld ms "
+      "(before the kill %lld ms); lost local %llu, lost via node 2 %llu\n",
+      static_cast<long long>(longest_pause.count()), static_cast<long long>(before.count()),
+      static_cast<unsigned long long>(gaps["load.local"]), static_cast<unsigned long long>(gaps["load.remote"]));
   EXPECT_EQ(gaps["load.local"], 0u);
   EXPECT_EQ(gaps["load.remote"], 0u);
   EXPECT_GT(last["load.local"], 500u);

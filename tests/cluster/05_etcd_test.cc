@@ -3,9 +3,9 @@
 // once (its lease revoked), one killed with SIGKILL when its lease expires;
 // etcd stopped under traffic changes nothing on the data path and
 // membership resumes when it is back; a duplicate name is refused.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,8 +46,8 @@ bool LogSays(ServerProcess& p, const std::string& text, milliseconds within) {
 class Etcd {
  public:
   Etcd() : client_port_(PickFreePort()), peer_port_(PickFreePort()) {
-    dir_ = std::filesystem::temp_directory_path() / ("tern-etcd-" + std::to_string(getpid()) + "-" +
-                                                      std::to_string(client_port_));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tern-etcd-" + std::to_string(getpid()) + "-" + std::to_string(client_port_));
   }
   ~Etcd() {
     Stop();
@@ -118,9 +118,10 @@ class EtcdClusterTest : public ::testing::Test {
     ClusterSpec spec;
     spec.nodes = n;
     spec.seeds = ClusterSpec::Seeds::kNone;
-    spec.extra_args = {"--cluster.etcd.endpoints", etcd_.endpoint(), "--cluster.etcd.ttl", "2s",
-                       "--cluster.etcd.prefix", "/tern-test/" + std::to_string(getpid()), "--cluster.ping_interval",
-                       "250ms"};
+    spec.extra_args = {"--cluster.etcd.endpoints", etcd_.endpoint(),
+                       "--cluster.etcd.ttl",       "2s",
+                       "--cluster.etcd.prefix",    "/tern-test/" + std::to_string(getpid()),
+                       "--cluster.ping_interval",  "250ms"};
     return std::make_unique<Cluster>(spec);
   }
   Etcd etcd_;
@@ -134,7 +135,8 @@ TEST_F(EtcdClusterTest, NodesFindEachOtherLeaveAndExpire) {
   // Leaving: the lease is revoked on the way out, peers forget it at once.
   const auto left = Clock::now();
   c->Stop(3);
-  EXPECT_TRUE(LogSays(c->node(0), "etcd: node /tern-test/" + std::to_string(getpid()) + "/n4 left", milliseconds(2000)));
+  EXPECT_TRUE(
+      LogSays(c->node(0), "etcd: node /tern-test/" + std::to_string(getpid()) + "/n4 left", milliseconds(2000)));
   std::printf("[ figures  ] etcd: a stopped node forgotten after %lld ms\n",
               static_cast<long long>(std::chrono::duration_cast<milliseconds>(Clock::now() - left).count()));
   // Dying: forgotten when the 2 s lease runs out.

@@ -42,8 +42,16 @@ struct Outcome {
 Op Copy(const RouteOp& r, const RouteLimits& limits) {
   Check(r.payload.size() + r.headers.size() <= limits.max_payload, "payload within the limit");
   Check(r.type != OpType::kSubscribe || r.queue.empty() || r.weight > 0, "queue interest has a weight");
-  Op op{r.type, std::string(r.subject), std::string(r.queue), std::string(r.reply), std::string(r.headers),
-        std::string(r.payload), std::string(r.text), {}, r.weight, r.count};
+  Op op{r.type,
+        std::string(r.subject),
+        std::string(r.queue),
+        std::string(r.reply),
+        std::string(r.headers),
+        std::string(r.payload),
+        std::string(r.text),
+        {},
+        r.weight,
+        r.count};
   for (auto q : r.queues) {
     Check(!q.empty(), "queue names are not empty");
     op.queues.emplace_back(q);

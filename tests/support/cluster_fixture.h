@@ -8,10 +8,9 @@
 
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "raw_client.h"
 #include "server_flavor.h"
@@ -66,7 +65,8 @@ class Cluster {
   // tern only: the node's _TERN.STATS ("cluster": routes, peers, drops ...).
   nlohmann::json Stats(int i);
   // tern only: until node i has `routes` routes up.
-  ::testing::AssertionResult WaitRoutes(int i, int routes, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  ::testing::AssertionResult WaitRoutes(int i, int routes,
+                                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
  private:
   struct Node {

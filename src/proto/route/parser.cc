@@ -13,10 +13,12 @@ struct Verb {
 };
 
 constexpr Verb kVerbs[] = {
-    {"RMSG", OpType::kMessage, false},   {"HRMSG", OpType::kMessage, true},  {"RS+", OpType::kSubscribe, false},
-    {"RS-", OpType::kUnsubscribe, false}, {"RSYNC", OpType::kSyncDone, false}, {"PING", OpType::kPing, false},
-    {"PONG", OpType::kPong, false},      {"INFO", OpType::kInfo, false},     {"BARRIER", OpType::kBarrier, false},
-    {"BARRIER_ACK", OpType::kBarrierAck, false}, {"-ERR", OpType::kError, false},
+    {"RMSG", OpType::kMessage, false},    {"HRMSG", OpType::kMessage, true},
+    {"RS+", OpType::kSubscribe, false},   {"RS-", OpType::kUnsubscribe, false},
+    {"RSYNC", OpType::kSyncDone, false},  {"PING", OpType::kPing, false},
+    {"PONG", OpType::kPong, false},       {"INFO", OpType::kInfo, false},
+    {"BARRIER", OpType::kBarrier, false}, {"BARRIER_ACK", OpType::kBarrierAck, false},
+    {"-ERR", OpType::kError, false},
 };
 constexpr size_t kLongestVerb = 11;
 

@@ -43,15 +43,15 @@ enum class OpType : uint8_t {
 
 struct RouteOp {
   OpType type = OpType::kPing;
-  std::string_view subject;  // RS+, RS-, RMSG
-  std::string_view queue;    // RS+, RS-; empty: plain interest
-  uint32_t weight = 0;       // RS+ with a queue: the sender's member count (at least 1)
-  std::string_view reply;    // RMSG; empty when absent
+  std::string_view subject;                  // RS+, RS-, RMSG
+  std::string_view queue;                    // RS+, RS-; empty: plain interest
+  uint32_t weight = 0;                       // RS+ with a queue: the sender's member count (at least 1)
+  std::string_view reply;                    // RMSG; empty when absent
   std::span<const std::string_view> queues;  // RMSG: the groups this copy is for
-  std::string_view headers;  // HRMSG: the header block including its CRLFCRLF
-  std::string_view payload;  // RMSG: the body after the headers
-  std::string_view text;     // INFO json, -ERR text (unquoted), BARRIER token
-  uint64_t count = 0;        // RSYNC
+  std::string_view headers;                  // HRMSG: the header block including its CRLFCRLF
+  std::string_view payload;                  // RMSG: the body after the headers
+  std::string_view text;                     // INFO json, -ERR text (unquoted), BARRIER token
+  uint64_t count = 0;                        // RSYNC
 };
 
 enum class ParseError : uint8_t {
@@ -105,8 +105,8 @@ class RouteParser {
   Step ParseMessage(const char* p, size_t n, size_t args, size_t line_end, size_t next, bool headers, RouteOp* op);
 
   RouteLimits limits_;
-  std::string partial_;         // one operation that spans chunks
-  size_t partial_need_ = 0;     // its full size, once its control line is known
+  std::string partial_;            // one operation that spans chunks
+  size_t partial_need_ = 0;        // its full size, once its control line is known
   bool partial_returned_ = false;  // the last op's views point into partial_
   std::vector<std::string_view> tokens_;
   std::vector<std::string_view> queues_;

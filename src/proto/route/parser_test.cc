@@ -177,10 +177,10 @@ TEST(RouteParserTest, UnknownVerbFailsAtOnce) {
 }
 
 TEST(RouteParserTest, BadArguments) {
-  for (const char* bad : {"RS+\r\n", "RS+ a q\r\n", "RS+ a q 0\r\n", "RS+ a q x\r\n", "RS+ a q 1 2\r\n", "RS- a b c\r\n",
-                          "RSYNC\r\n", "RSYNC x\r\n", "RMSG foo\r\n", "RMSG foo x\r\n", "RMSG a b c 1\r\n",
-                          "RMSG a | 1\r\n", "RMSG | q 1\r\n", "HRMSG a 5 3\r\n", "HRMSG a 3\r\n", "BARRIER\r\n",
-                          "BARRIER 1 2\r\n"}) {
+  for (const char* bad :
+       {"RS+\r\n", "RS+ a q\r\n", "RS+ a q 0\r\n", "RS+ a q x\r\n", "RS+ a q 1 2\r\n", "RS- a b c\r\n", "RSYNC\r\n",
+        "RSYNC x\r\n", "RMSG foo\r\n", "RMSG foo x\r\n", "RMSG a b c 1\r\n", "RMSG a | 1\r\n", "RMSG | q 1\r\n",
+        "HRMSG a 5 3\r\n", "HRMSG a 3\r\n", "BARRIER\r\n", "BARRIER 1 2\r\n"}) {
     EXPECT_EQ(Whole(bad).error, ParseError::kBadArgs) << bad;
   }
 }
@@ -219,10 +219,10 @@ TEST(RouteEncoderTest, RoundTripsThroughTheParser) {
   AppendError(out, "no");
   Outcome got = Whole(out);
   EXPECT_EQ(got.error, ParseError::kNone);
-  EXPECT_EQ(got.ops, (std::vector<std::string>{"RS+ a.b||0", "RS+ a.*|grp|4", "RS- a.b|", "RS- a.*|grp",
-                                                "RSYNC 123456789012", "MSG s||||payload", "MSG s|r|g1,g2,||",
-                                                "MSG s|r|g1,g2,|NATS/1.0\r\n\r\n|x", "MSG big||||xyz", "PING",
-                                                "PONG", "BARRIER 42", "BARRIER_ACK 42", "ERR no"}));
+  EXPECT_EQ(got.ops,
+            (std::vector<std::string>{"RS+ a.b||0", "RS+ a.*|grp|4", "RS- a.b|", "RS- a.*|grp", "RSYNC 123456789012",
+                                      "MSG s||||payload", "MSG s|r|g1,g2,||", "MSG s|r|g1,g2,|NATS/1.0\r\n\r\n|x",
+                                      "MSG big||||xyz", "PING", "PONG", "BARRIER 42", "BARRIER_ACK 42", "ERR no"}));
 }
 
 TEST(RouteEncoderTest, SizeBoundCoversTheMessage) {

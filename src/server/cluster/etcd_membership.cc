@@ -126,8 +126,8 @@ void EtcdMembership::Run() {
   if (!lease_.empty()) {
     // Peers forget this node now instead of after the TTL.
     for (const Endpoint& e : endpoints_) {
-      auto r = HttpPost(e.host, e.port, "/v3/lease/revoke", json{{"ID", lease_}}.dump(),
-                        std::chrono::milliseconds(500));
+      auto r =
+          HttpPost(e.host, e.port, "/v3/lease/revoke", json{{"ID", lease_}}.dump(), std::chrono::milliseconds(500));
       if (r.ok() && r->status == 200) break;
     }
     lease_.clear();
@@ -193,9 +193,10 @@ bool EtcdMembership::Register(const Endpoint& e) {
     return true;
   }
   if (!warned_duplicate_) {
-    log::Error("etcd: server name '{}' is already registered by another node at {}; not registering (the route "
-               "handshake refuses a duplicate name too)",
-               name_, holder);
+    log::Error(
+        "etcd: server name '{}' is already registered by another node at {}; not registering (the route "
+        "handshake refuses a duplicate name too)",
+        name_, holder);
     warned_duplicate_ = true;
   }
   return true;  // keep learning peers; try to register again on the next session
@@ -205,8 +206,8 @@ bool EtcdMembership::ReadAll(const Endpoint& e, int64_t* revision) {
   const std::string prefix = options_.prefix + "/";
   std::string end = prefix;
   end.back() = static_cast<char>(end.back() + 1);
-  auto r = HttpPost(e.host, e.port, "/v3/kv/range",
-                    json{{"key", Base64(prefix)}, {"range_end", Base64(end)}}.dump(), kRequestTimeout);
+  auto r = HttpPost(e.host, e.port, "/v3/kv/range", json{{"key", Base64(prefix)}, {"range_end", Base64(end)}}.dump(),
+                    kRequestTimeout);
   if (!r.ok() || r->status != 200) return false;
   json j = Parse(r->body);
   *revision = Number(j.value("header", json::object()), "revision");
@@ -227,8 +228,8 @@ void EtcdMembership::Watch(const Endpoint& e, int64_t revision) {
   const std::string prefix = options_.prefix + "/";
   std::string end = prefix;
   end.back() = static_cast<char>(end.back() + 1);
-  json create = {{"create_request",
-                  {{"key", Base64(prefix)}, {"range_end", Base64(end)}, {"start_revision", revision + 1}}}};
+  json create = {
+      {"create_request", {{"key", Base64(prefix)}, {"range_end", Base64(end)}, {"start_revision", revision + 1}}}};
   auto stream = HttpStream::Open(e.host, e.port, "/v3/watch", create.dump(), kRequestTimeout);
   if (!stream.ok()) return;
   std::string line;

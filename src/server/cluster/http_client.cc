@@ -38,8 +38,7 @@ base::Result<int> Connect(const std::string& host, int port, Clock::time_point d
   pollfd p{fd, POLLOUT, 0};
   int error = 0;
   socklen_t len = sizeof error;
-  if (poll(&p, 1, MillisLeft(deadline)) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 ||
-      error != 0) {
+  if (poll(&p, 1, MillisLeft(deadline)) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) {
     close(fd);
     return base::Status("connect to " + host + ":" + std::to_string(port) + ": " +
                         (error != 0 ? std::strerror(error) : "timed out"));
@@ -80,8 +79,7 @@ ssize_t ReadSome(int fd, std::string* into, Clock::time_point deadline) {
 
 std::string Request(const std::string& host, int port, const std::string& path, const std::string& body) {
   std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
-                    "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-                    "\r\n\r\n";
+                    "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
   return req + body;
 }
 
@@ -128,8 +126,8 @@ bool DechunkOnce(std::string* raw, std::string* body, bool* done) {
 
 }  // namespace
 
-base::Result<HttpResponse> HttpPost(const std::string& host, int port, const std::string& path,
-                                    const std::string& body, std::chrono::milliseconds timeout) {
+base::Result<HttpResponse> HttpPost(const std::string& host, int port, const std::string& path, const std::string& body,
+                                    std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   auto fd = Connect(host, port, deadline);
   if (!fd.ok()) return fd.status();

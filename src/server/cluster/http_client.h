@@ -22,8 +22,8 @@ struct HttpResponse {
 class HttpStream;
 
 // One request on a fresh connection to http://host:port.
-base::Result<HttpResponse> HttpPost(const std::string& host, int port, const std::string& path,
-                                    const std::string& body, std::chrono::milliseconds timeout);
+base::Result<HttpResponse> HttpPost(const std::string& host, int port, const std::string& path, const std::string& body,
+                                    std::chrono::milliseconds timeout);
 
 // A POST whose response body keeps coming (etcd's watch). ReadLine() gives
 // the next '\n'-terminated line of the body, waiting at most `wait`;

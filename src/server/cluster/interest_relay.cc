@@ -54,7 +54,8 @@ void InterestRelay::FlushLocked() {
       const std::string_view queue(key.data() + space + 1, key.size() - space - 1);
       const size_t count = sublist_.LocalCount(subject, queue, local_only_);
       if (count > 0) {
-        proto::route::AppendSubscribe(scratch_, subject, queue, static_cast<uint32_t>(std::min<size_t>(count, UINT32_MAX)));
+        proto::route::AppendSubscribe(scratch_, subject, queue,
+                                      static_cast<uint32_t>(std::min<size_t>(count, UINT32_MAX)));
       } else {
         proto::route::AppendUnsubscribe(scratch_, subject, queue);
       }

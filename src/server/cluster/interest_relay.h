@@ -55,9 +55,7 @@ class InterestRelay {
   // dirty set non-empty (the caller arranges a Flush soon).
   bool OnChange(const core::Subscription& sub, bool first_or_last);
   // True when a change is marked that no completed flush has sent yet.
-  bool pending() const {
-    return marked_.load(std::memory_order_acquire) != flushed_.load(std::memory_order_acquire);
-  }
+  bool pending() const { return marked_.load(std::memory_order_acquire) != flushed_.load(std::memory_order_acquire); }
   // Any thread: writes the dirty set to every route.
   void Flush();
 
@@ -81,8 +79,8 @@ class InterestRelay {
   const core::Sink* local_only_;
 
   std::mutex flush_mu_;
-  std::vector<Route> routes_;      // under flush_mu_
-  std::string scratch_;            // under flush_mu_
+  std::vector<Route> routes_;  // under flush_mu_
+  std::string scratch_;        // under flush_mu_
 
   std::mutex pending_mu_;
   std::unordered_set<std::string, StringHash, std::equal_to<>> dirty_;  // "subject queue", under pending_mu_

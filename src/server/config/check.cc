@@ -64,7 +64,8 @@ void CheckCluster(Builder* b) {
   for (std::string_view name : {"cluster.listen", "cluster.advertise", "client_advertise"}) {
     const auto& text = *static_cast<const std::string*>(b->Field(SpecNamed(name)));
     if (text.empty()) continue;
-    if (std::string why = CheckHostPort(text); !why.empty()) b->errors.push_back(fmt::format("{}: {}", With(*b, name), why));
+    if (std::string why = CheckHostPort(text); !why.empty())
+      b->errors.push_back(fmt::format("{}: {}", With(*b, name), why));
   }
   if (!c.listen.empty() && (!c.host.empty() || c.port != 0)) {
     b->errors.push_back(fmt::format("{} and {} both give the route listener's address; use one",
