@@ -104,7 +104,22 @@ bool Router::DeliverToGroup(RouterThread& thread, const QueueGroupMatch& group, 
 bool Router::PickRouteMember(RouterThread& thread, const QueueGroupMatch& group, const Origin& origin) {
   // Nobody here can take it: one route member's node will. Its copy goes out
   // with the route's others, once per route, after every group has chosen.
-  Subscription* remote = PickMember(thread, group, origin, group.local, group.members.size(), false);
+  // A draining node (weight 0) only when no other node has a member.
+  Subscription* remote = nullptr;
+  const size_t begin = group.local, end = group.members.size();
+  const size_t n = end - begin;
+  if (n == 0) return false;
+  const size_t start = n > 1 ? thread.rng() % n : 0;
+  for (size_t i = 0, at = start; i < n; ++i, at = at + 1 == n ? 0 : at + 1) {
+    Subscription* sub = group.members[begin + at].get();
+    if (sub->closed.load(std::memory_order_relaxed)) continue;
+    if (!origin.echo && sub->sink.get() == origin.sink) continue;
+    if (sub->weight.load(std::memory_order_relaxed) != 0) {
+      remote = sub;
+      break;
+    }
+    if (remote == nullptr) remote = sub;  // draining: kept in case nobody else is left
+  }
   if (remote == nullptr) return false;
   thread.route_picks.push_back({remote, group.name});
   return true;
@@ -114,14 +129,16 @@ bool Router::DeliverClusterWide(RouterThread& thread, const QueueGroupMatch& gro
                                 const Origin& origin, bool round_robin, bool* local) {
   uint64_t total = group.local;
   for (size_t i = group.local; i < group.members.size(); ++i) {
-    total += std::max<uint32_t>(1, group.members[i]->weight.load(std::memory_order_relaxed));
+    total += group.members[i]->weight.load(std::memory_order_relaxed);  // 0: draining, never picked here
   }
+  if (total == 0) return false;  // only draining nodes: the local-first path falls back to them
   uint64_t at = round_robin ? group.cursor->next.fetch_add(1, std::memory_order_relaxed) : thread.rng();
   at %= total;
   *local = false;
   if (at < group.local) {
     Subscription* member = group.members[at].get();
-    const bool usable = !member->closed.load(std::memory_order_relaxed) && (origin.echo || member->sink.get() != origin.sink);
+    const bool usable =
+        !member->closed.load(std::memory_order_relaxed) && (origin.echo || member->sink.get() != origin.sink);
     if (usable && DeliverTo(thread, *member, msg) == Delivery::kTaken) {
       *local = true;
       return true;
@@ -130,7 +147,7 @@ bool Router::DeliverClusterWide(RouterThread& thread, const QueueGroupMatch& gro
   }
   at -= group.local;
   for (size_t i = group.local; i < group.members.size(); ++i) {
-    const uint64_t w = std::max<uint32_t>(1, group.members[i]->weight.load(std::memory_order_relaxed));
+    const uint64_t w = group.members[i]->weight.load(std::memory_order_relaxed);
     if (at < w) {
       Subscription* remote = group.members[i].get();
       if (remote->closed.load(std::memory_order_relaxed)) return false;

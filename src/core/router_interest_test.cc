@@ -277,5 +277,30 @@ TEST(RouterClusterQueueTest, PoliciesSpreadOverTheClusterByWeight) {
   }
 }
 
+// A node in lame duck keeps its members (weight 0) but gets a group's work
+// only when no other node has a member left, under every policy.
+TEST(RouterClusterQueueTest, DrainingNodeGetsQueueWorkOnlyWhenNoOtherNodeCan) {
+  for (auto policy : {ClusterQueuePolicy::kLocalFirst, ClusterQueuePolicy::kRoundRobin, ClusterQueuePolicy::kRandom}) {
+    Sublist sublist;
+    Router router(sublist, QueuePolicy::kRandom, nullptr);
+    RouterThread thread(sublist, 9);
+    router.set_cluster_queue_policy(policy);
+    auto draining = std::make_shared<RecordingSink>(2, /*route=*/true);
+    auto serving = std::make_shared<RecordingSink>(3, /*route=*/true);
+    auto leaving = MakeSub(draining, "jobs", "d", "w");
+    leaving->weight = 0;
+    router.Subscribe(thread, leaving);
+    auto staying = MakeSub(serving, "jobs", "s", "w");
+    router.Subscribe(thread, staying);
+    for (int i = 0; i < 100; ++i) router.Publish(thread, Message{"jobs", {}, {}, "x"}, Origin::System());
+    EXPECT_EQ(draining->count(), 0u);
+    EXPECT_EQ(serving->count(), 100u);
+
+    router.Unsubscribe(*staying);
+    for (int i = 0; i < 10; ++i) router.Publish(thread, Message{"jobs", {}, {}, "x"}, Origin::System());
+    EXPECT_EQ(draining->count(), 10u);
+  }
+}
+
 }  // namespace
 }  // namespace tern::core

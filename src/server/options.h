@@ -86,13 +86,13 @@ enum class ClusterQueuePolicy { kLocalFirst, kRandom, kRoundRobin };
 
 // Routes between the nodes of a cluster (nats-server: cluster {}).
 struct ClusterOptions {
-  std::string name;      // routes between differently named clusters are refused
-  std::string listen;    // host:port (nats-server's --cluster URL); else host and port
-  std::string host;      // empty: the client listener's addr
-  int port = 0;          // 0: 6222 once the cluster is on; -1: a random free port
-  std::vector<std::string> routes;  // seed URLs: host:port, nats-route://, nats://
-  std::string advertise;            // host:port peers dial to reach this node
-  TlsOptions tls;                   // routes authenticate each other by mutual TLS when set
+  std::string name;                            // routes between differently named clusters are refused
+  std::string listen;                          // host:port (nats-server's --cluster URL); else host and port
+  std::string host;                            // empty: the client listener's addr
+  int port = 0;                                // 0: 6222 once the cluster is on; -1: a random free port
+  std::vector<std::string> routes;             // seed URLs: host:port, nats-route://, nats://
+  std::string advertise;                       // host:port peers dial to reach this node
+  TlsOptions tls;                              // routes authenticate each other by mutual TLS when set
   uint64_t max_pending = 64ull * 1024 * 1024;  // per route; past it messages are dropped and counted
   ClusterQueuePolicy queue_policy = ClusterQueuePolicy::kLocalFirst;
   std::chrono::milliseconds ping_interval{2'000};    // route keepalive; stale after max_pings_out misses
@@ -130,6 +130,11 @@ struct Options {
   int max_pings_out = 2;
   std::chrono::milliseconds auth_timeout{2'000};
   std::chrono::milliseconds shutdown_grace{5'000};  // flush budget on SIGTERM/SIGINT
+  // SIGUSR2 (lame duck): client disconnects are spread over the duration,
+  // after the grace period in which clients only hear INFO ldm (nats-server's
+  // defaults and names).
+  std::chrono::milliseconds lame_duck_duration{120'000};
+  std::chrono::milliseconds lame_duck_grace_period{10'000};
 
   QueuePolicy queue_policy = QueuePolicy::kRandom;
   std::vector<LingerRule> linger;

@@ -100,6 +100,7 @@ proto::nats::ServerInfo Server::InfoFor(const Endpoint& endpoint) const {
   info.headers = true;
   info.max_payload = limits_.max_payload.load(std::memory_order_relaxed);
   info.interest_barrier = true;
+  info.ldm = lame_duck();
   if (cluster_ != nullptr) {
     info.cluster = options_.cluster.name;
     info.connect_urls = cluster_->ClientUrls();
@@ -175,13 +176,16 @@ base::Status Server::Start() {
   for (auto& worker : workers_) worker->Start();
   acceptor_ = std::thread([this] { accept_loop_.Run(); });
   if (cluster_ != nullptr) {
-    auto route = std::find_if(endpoints_.begin(), endpoints_.end(), [](const Endpoint& e) { return e.name == "cluster"; });
+    auto route =
+        std::find_if(endpoints_.begin(), endpoints_.end(), [](const Endpoint& e) { return e.name == "cluster"; });
     if (base::Status s = cluster_->Start(*route, endpoints_.front()); !s.ok()) return s;
   }
 
   log::Info("  Workers:  {}", count);
   for (const Endpoint& e : endpoints_) {
-    const char* what = e.websocket ? "websocket clients" : e.name == "cluster" ? "route connections" : "client connections";
+    const char* what = e.websocket           ? "websocket clients"
+                       : e.name == "cluster" ? "route connections"
+                                             : "client connections";
     log::Info("Listening for {} on {}{}:{}{}", what, e.websocket ? (e.secure() ? "wss://" : "ws://") : "",
               e.host, e.port, e.secure() && !e.websocket ? " (TLS required)" : "");
   }
@@ -218,13 +222,31 @@ void Server::Shutdown() {
   log::Info("Server Exiting..");
 }
 
+std::chrono::steady_clock::time_point Server::EnterLameDuck() {
+  const auto now = std::chrono::steady_clock::now();
+  const auto end = now + options_.lame_duck_duration;
+  if (workers_.empty() || lame_duck_.exchange(true)) return now;
+  log::Info("Entering lame duck mode, stop accepting new clients");
+  accept_loop_.Post([this] {
+    for (auto& listener : listeners_) {
+      if (listener->endpoint().name != "cluster") listener->Close(accept_loop_);
+    }
+  });
+  if (cluster_ != nullptr) cluster_->EnterLameDuck();
+  const auto first_close = now + std::min(options_.lame_duck_grace_period, options_.lame_duck_duration);
+  for (auto& worker : workers_) worker->BeginLameDuck(first_close, end);
+  return end;
+}
+
 void Server::Reload(const Options& options) {
   log::SetLevel(options.log_level);
   if (options.log_file != options_.log_file && !log::SetFile(options.log_file)) {
     log::Error("reload: cannot open log file {}", options.log_file);
   }
   StoreLimits(options, limits_);
-  options_.shutdown_grace = options.shutdown_grace;  // read only by this (main) thread
+  options_.shutdown_grace = options.shutdown_grace;  // these three: read only by this (main) thread
+  options_.lame_duck_duration = options.lame_duck_duration;
+  options_.lame_duck_grace_period = options.lame_duck_grace_period;
   router_.set_queue_policy(ToCore(options.queue_policy));
   if (cluster_ != nullptr) router_.set_cluster_queue_policy(ToCore(options.cluster.queue_policy));
   log::Info("Reloaded: log level {}, limits and queue policy applied", log::LevelName(options.log_level));

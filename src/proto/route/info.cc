@@ -16,6 +16,7 @@ std::string EncodeInfo(const RouteInfo& info) {
   j["routes"] = info.routes;
   j["auth"] = info.auth;
   if (info.lame_duck) j["lame_duck"] = true;
+  if (info.paused) j["paused"] = true;
   return "INFO " + j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\r\n";
 }
 
@@ -59,6 +60,7 @@ bool ParseInfo(std::string_view json, RouteInfo* out, std::string* error) {
     info.route_protocol = it->get<int>();
   }
   if (auto it = j.find("lame_duck"); it != j.end() && it->is_boolean()) info.lame_duck = it->get<bool>();
+  if (auto it = j.find("paused"); it != j.end() && it->is_boolean()) info.paused = it->get<bool>();
   if (info.server_id.empty()) return fail("route INFO: no server_id");
   *out = std::move(info);
   return true;

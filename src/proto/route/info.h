@@ -25,6 +25,7 @@ struct RouteInfo {
   std::vector<std::string> routes;        // route URLs of the peers this node is connected to (gossip)
   std::string auth;                       // reserved for route authentication (the security issue)
   bool lame_duck = false;                 // stopping: send it no queue work
+  bool paused = false;                    // paused by an admin: no queue work either, until resumed
 };
 
 // "INFO {json}\r\n".

@@ -242,6 +242,7 @@ TEST(RouteInfoTest, RoundTrips) {
   info.connect_urls = {"127.0.0.1:4222"};
   info.routes = {"nats-route://127.0.0.1:6223"};
   info.lame_duck = true;
+  info.paused = true;
   std::string line = EncodeInfo(info);
   ASSERT_TRUE(line.starts_with("INFO {") && line.ends_with("}\r\n")) << line;
   Outcome parsed = Whole(line);
@@ -257,6 +258,7 @@ TEST(RouteInfoTest, RoundTrips) {
   EXPECT_EQ(back.connect_urls, info.connect_urls);
   EXPECT_EQ(back.routes, info.routes);
   EXPECT_TRUE(back.lame_duck);
+  EXPECT_TRUE(back.paused);
 }
 
 TEST(RouteInfoTest, RefusesWhatIsNotAnInfo) {

@@ -238,6 +238,8 @@ proto::route::RouteInfo ClusterManager::LocalInfo() {
   info.server_name = server_name_;
   info.cluster = options_.name;
   info.version = kTernVersion;
+  info.lame_duck = lame_duck_.load(std::memory_order_relaxed);
+  info.paused = paused_.load(std::memory_order_relaxed);
   std::lock_guard lock(info_mu_);
   info.route_url = "nats-route://" + route_url_;
   info.connect_urls = my_client_urls_;
@@ -365,8 +367,8 @@ void ClusterManager::Closed(std::shared_ptr<Connection> conn, RouteSession* sess
   if (!refusal.empty()) log::Error("Route to {} refused by the peer: {}", session->dialled_url(), refusal);
   // Redial what led to this node, unless another route to it is up.
   auto connected = [this](const std::string& id) {
-    return !id.empty() && std::any_of(routes_.begin(), routes_.end(),
-                                      [&](const auto& r) { return r.second->info.server_id == id; });
+    return !id.empty() &&
+           std::any_of(routes_.begin(), routes_.end(), [&](const auto& r) { return r.second->info.server_id == id; });
   };
   for (auto& [url, p] : peers_) {
     const bool dialled_here = url == session->dialled_url() && p->state == Peer::State::kDialing;
@@ -415,6 +417,23 @@ void ClusterManager::AnnounceChange() {
   const std::string info = proto::route::EncodeInfo(LocalInfo());
   for (const auto& [id, r] : routes_) r->conn->WriteControl([&](io::OutputBuffer& out) { out.Append(info); });
   if (clients_changed) server_.AnnounceClusterChange();
+}
+
+void ClusterManager::EnterLameDuck() {
+  lame_duck_.store(true, std::memory_order_relaxed);
+  loop_.Post([this] {
+    relay_.SendToAll(proto::route::EncodeInfo(LocalInfo()), /*queue_weights=*/false);
+    log::Info("Lame duck: told {} peer(s) to send this node no queue work", routes_.size());
+  });
+}
+
+bool ClusterManager::SetPaused(bool paused) {
+  if (paused_.exchange(paused, std::memory_order_relaxed) == paused) return false;
+  loop_.Post([this, paused] {
+    relay_.SendToAll(proto::route::EncodeInfo(LocalInfo()), /*queue_weights=*/!paused);
+    log::Info("{}: told {} peer(s)", paused ? "Paused, no queue work for this node" : "Resumed", routes_.size());
+  });
+  return true;
 }
 
 // ---- membership --------------------------------------------------------

@@ -92,6 +92,13 @@ class ClusterManager final : public core::InterestListener {
   std::vector<std::string> ClientUrls();
   ClusterStats Stats();
   void SetQueuePolicy(ClusterQueuePolicy policy);
+  // Lame duck: every peer gets an INFO with lame_duck, and routes queue
+  // work elsewhere while it has other members.
+  void EnterLameDuck();
+  // Pause (_TERN.ADMIN.PAUSE): the same for queue work, until resumed; the
+  // node's clients stay connected. False when it already was in that state.
+  bool SetPaused(bool paused);
+  bool paused() const { return paused_.load(std::memory_order_relaxed); }
 
   // ---- for membership sources (any thread) -----------------------------
   void AddPeer(const std::string& url, bool from_etcd);
@@ -132,8 +139,8 @@ class ClusterManager final : public core::InterestListener {
   io::EventLoop loop_;
   std::thread thread_;
   std::atomic<bool> running_{false};
-  std::map<std::string, std::unique_ptr<Peer>> peers_;  // by host:port as dialled
-  std::map<uint64_t, std::unique_ptr<Route>> routes_;   // accepted, by connection id
+  std::map<std::string, std::unique_ptr<Peer>> peers_;               // by host:port as dialled
+  std::map<uint64_t, std::unique_ptr<Route>> routes_;                // accepted, by connection id
   std::map<std::string, std::unique_ptr<Endpoint>> dial_endpoints_;  // by URL; connections refer to them
   std::deque<PendingBarrier> barriers_;
   uint64_t next_token_ = 0;
@@ -144,13 +151,15 @@ class ClusterManager final : public core::InterestListener {
   std::shared_ptr<io::TlsContext> client_tls_;
 
   std::mutex info_mu_;
-  std::string route_url_;                      // host:port peers dial
-  std::vector<std::string> my_client_urls_;    // what peers pass on to their clients
-  std::vector<std::string> client_urls_;       // the peers' (for our clients)
-  std::vector<std::string> route_urls_;        // the peers' (gossip)
+  std::string route_url_;                    // host:port peers dial
+  std::vector<std::string> my_client_urls_;  // what peers pass on to their clients
+  std::vector<std::string> client_urls_;     // the peers' (for our clients)
+  std::vector<std::string> route_urls_;      // the peers' (gossip)
   ClusterStats stats_;
 
   std::atomic<uint64_t> dropped_{0};
+  std::atomic<bool> lame_duck_{false};
+  std::atomic<bool> paused_{false};
 };
 
 }  // namespace tern::server

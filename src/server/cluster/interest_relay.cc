@@ -86,6 +86,20 @@ size_t InterestRelay::AddRoute(uint64_t id, std::shared_ptr<Connection> conn) {
   return count;
 }
 
+void InterestRelay::SendToAll(const std::string& line, bool queue_weights) {
+  std::lock_guard lock(flush_mu_);
+  FlushLocked();
+  std::string bytes = line;
+  if (queue_weights) {
+    sublist_.ForEachLocal(local_only_, [&](std::string_view subject, std::string_view queue, size_t n) {
+      if (!queue.empty()) {
+        proto::route::AppendSubscribe(bytes, subject, queue, static_cast<uint32_t>(std::min<size_t>(n, UINT32_MAX)));
+      }
+    });
+  }
+  for (const Route& route : routes_) route.conn->WriteControl([&](io::OutputBuffer& out) { out.Append(bytes); });
+}
+
 void InterestRelay::RemoveRoute(uint64_t id) {
   std::lock_guard lock(flush_mu_);
   std::erase_if(routes_, [id](const Route& r) { return r.id == id; });

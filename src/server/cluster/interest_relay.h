@@ -65,6 +65,10 @@ class InterestRelay {
   void RemoveRoute(uint64_t id);
   // Flushes, then writes BARRIER <token> to every route; the ids it went to.
   std::vector<uint64_t> Barrier(uint64_t token);
+  // Flushes, then writes `line` (an INFO) to every route, and with
+  // `queue_weights` an RS+ for every local queue group after it: a node
+  // that resumes gives its peers back the weights they zeroed.
+  void SendToAll(const std::string& line, bool queue_weights);
   size_t route_count();
 
  private:

@@ -78,8 +78,8 @@ void RouteSession::OnTimer(io::Clock::time_point now) {
   // A route that cannot keep up loses messages rather than stalling the
   // publishers; say so once per ping period while it lasts.
   if (const uint64_t dropped = conn_.dropped_writes(); dropped != dropped_reported_) {
-    log::Warn("Route to {} is slow: {} messages dropped (cluster.max_pending {})", Name(),
-              dropped - dropped_reported_, cluster_.route_max_pending()->load(std::memory_order_relaxed));
+    log::Warn("Route to {} is slow: {} messages dropped (cluster.max_pending {})", Name(), dropped - dropped_reported_,
+              cluster_.route_max_pending()->load(std::memory_order_relaxed));
     cluster_.CountDropped(dropped - dropped_reported_);
     dropped_reported_ = dropped;
   }
@@ -166,9 +166,8 @@ void RouteSession::HandleInfo(std::string_view json) {
       return;
     }
     if (info.cluster != cluster_.options().name) {
-      const std::string why =
-          fmt::format("cluster name mismatch: this node is in '{}', the peer in '{}'", cluster_.options().name,
-                      info.cluster);
+      const std::string why = fmt::format("cluster name mismatch: this node is in '{}', the peer in '{}'",
+                                          cluster_.options().name, info.cluster);
       log::Error("Route to {} ({}): {}", info.server_name, info.server_id, why);
       Fail(why, CloseReason::kProtocolError);
       return;
@@ -180,6 +179,7 @@ void RouteSession::HandleInfo(std::string_view json) {
     Fail("route INFO changed its server id", CloseReason::kProtocolError);
     return;
   }
+  if (const bool draining = info.lame_duck || info.paused; draining != peer_draining_) SetDraining(draining);
   cluster_.OnRouteInfo(*this, std::move(info), first);
 }
 
@@ -189,7 +189,7 @@ void RouteSession::HandleSubscribe(const RouteOp& op) {
     return;
   }
   std::string key = Key(op.subject, op.queue);
-  const uint32_t weight = op.queue.empty() ? 1 : op.weight;
+  const uint32_t weight = op.queue.empty() ? 1 : peer_draining_ ? 0 : op.weight;
   if (auto it = subs_.find(key); it != subs_.end()) {
     // Interest we have: a queue group's member count changed.
     it->second->weight.store(weight, std::memory_order_relaxed);
@@ -223,6 +223,22 @@ void RouteSession::HandleUnsubscribe(const RouteOp& op) {
   if (it == subs_.end()) return;  // a removal that crossed our resync, or one we never had
   server_.router().Unsubscribe(*it->second);
   subs_.erase(it);
+}
+
+void RouteSession::SetDraining(bool draining) {
+  peer_draining_ = draining;
+  if (!draining) {
+    log::Info("Route {} takes queue work again", Name());
+    return;
+  }
+  size_t groups = 0;
+  for (auto& [key, sub] : subs_) {  // a resync still collecting is in subs_ too
+    if (sub->queue.empty()) continue;
+    sub->weight.store(0, std::memory_order_relaxed);
+    ++groups;
+  }
+  log::Info("Route {} is draining: {} queue group(s) there get work only when no other node can take it", Name(),
+            groups);
 }
 
 void RouteSession::HandleMessage(const RouteOp& op) {

@@ -71,6 +71,10 @@ class RouteSession final : public Session, public core::Sink {
   void HandleUnsubscribe(const proto::route::RouteOp& op);
   void HandleSyncDone(uint64_t count);
   void HandleMessage(const proto::route::RouteOp& op);
+  // The peer entered lame duck or was paused: its queue members get weight
+  // 0, so the router sends it group work only when no other node has a
+  // member. Undone by a resume, whose RS+ lines bring the weights back.
+  void SetDraining(bool draining);
   void Fail(const std::string& text, CloseReason reason);
   std::string Name() const;
 
@@ -90,6 +94,7 @@ class RouteSession final : public Session, public core::Sink {
   StringMap<core::SubscriptionPtr> subs_;
   std::vector<core::SubscriptionPtr> resync_;
   bool synced_ = false;
+  bool peer_draining_ = false;
 
   io::Clock::time_point handshake_deadline_{};
   io::Clock::time_point next_ping_{};

@@ -27,6 +27,8 @@ const std::vector<std::string> kNames = {
     "max_pings_out",
     "auth_timeout",
     "shutdown_grace",
+    "lame_duck_duration",
+    "lame_duck_grace_period",
     "queue_policy",
     "linger",
     "tls",

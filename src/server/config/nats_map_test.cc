@@ -210,6 +210,8 @@ TEST_F(NatsFileTest, NatsUnits) {
   auto load = [&](const std::string& text) { return Load({"-c", WriteFile("u.conf", text)}); };
   EXPECT_EQ(load("ping_interval: 120\n").options.ping_interval, milliseconds(120'000));
   EXPECT_EQ(load("write_deadline: 10\n").options.write_deadline, milliseconds(10'000));
+  EXPECT_EQ(load("lame_duck_duration: \"30s\"\n").options.lame_duck_duration, milliseconds(30'000));
+  EXPECT_EQ(load("lame_duck_grace_period: 2\n").options.lame_duck_grace_period, milliseconds(2'000));
   EXPECT_EQ(load("ping_interval: 2s\n").options.ping_interval, milliseconds(2000));  // bare, as 2.9+ reads it
   EXPECT_EQ(load("ping_interval: \"1m30s\"\n").options.ping_interval, milliseconds(90'000));
   EXPECT_EQ(
@@ -239,7 +241,7 @@ TEST_F(NatsFileTest, NatsUnits) {
 TEST_F(NatsFileTest, UnsupportedOptionsWarnOrRefuse) {
   std::string path = WriteFile("full.conf", R"(port: -1
 syslog: true
-lame_duck_duration: "2m"
+prof_port: 6060
 authorization {
   timeout: 2
   users: [
@@ -280,8 +282,8 @@ max_subscriptionz: 10
       HasError(r, path + ":27: max_subscriptionz: unknown nats-server option (did you mean max_subscriptions?)"));
   EXPECT_EQ(r.errors.size(), 10u) << Joined(r.errors);
   EXPECT_TRUE(HasWarning(r, path + ":2: syslog: nats-server option not supported by tern, ignored: tern logs to"));
-  EXPECT_TRUE(HasWarning(r, path + ":3: lame_duck_duration: nats-server option not supported by tern, ignored: tern "
-                                   "has no lame-duck mode"));
+  EXPECT_TRUE(HasWarning(r, path + ":3: prof_port: nats-server option not supported by tern, ignored: tern "
+                                   "has no profiling endpoint"));
   EXPECT_TRUE(HasWarning(r, path + ":25: websocket.advertise: nats-server option not supported by tern, ignored"));
   EXPECT_EQ(r.warnings.size(), 3u) << Joined(r.warnings);
 }

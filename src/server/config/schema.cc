@@ -126,6 +126,13 @@ std::vector<Spec> BuildSchema() {
       {.name = "shutdown_grace", .kind = Kind::kDuration, .path = {HopTo<&Options::shutdown_grace>},
        .help = "Time to flush clients on SIGTERM/SIGINT before exiting.",
        .reloadable = true},
+      {.name = "lame_duck_duration", .kind = Kind::kDuration, .path = {HopTo<&Options::lame_duck_duration>},
+       .help = "SIGUSR2 (lame duck): stop accepting, tell clients (INFO ldm) and peers, close the clients "
+               "spread over this time, then exit.",
+       .min = 1, .reloadable = true},
+      {.name = "lame_duck_grace_period", .kind = Kind::kDuration, .path = {HopTo<&Options::lame_duck_grace_period>},
+       .help = "Part of lame_duck_duration before the first client is closed.",
+       .reloadable = true},
       {.name = "queue_policy", .kind = Kind::kEnum, .path = {HopTo<&Options::queue_policy>},
        .help = "How a queue group member is chosen for each message.",
        .choices = kQueuePolicyNames, .reloadable = true, .enum_type = &kEnumOf<QueuePolicy>},
