@@ -4,6 +4,7 @@
 // sigwait(), so no handler ever runs inside worker code.
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -11,6 +12,22 @@
 #include "io/socket.h"
 #include "server/config/config.h"
 #include "server/server.h"
+
+namespace {
+
+// Lame duck runs until `end`; SIGINT or SIGTERM meanwhile cut it short.
+void WaitOutLameDuck(const sigset_t& signals, std::chrono::steady_clock::time_point end) {
+  for (;;) {
+    const auto left = end - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    const int sig = sigtimedwait(&signals, nullptr, &timeout);
+    if (sig == SIGINT || sig == SIGTERM) return;
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace tern;
@@ -43,6 +60,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   long files = io::RaiseFileLimit();
@@ -70,6 +88,11 @@ int main(int argc, char** argv) {
       options = reloaded.options;
       node.Reload(options);
       continue;
+    }
+    if (sig == SIGUSR2) {
+      log::Info("Trapped \"user defined signal 2\" signal");
+      WaitOutLameDuck(signals, node.EnterLameDuck());
+      break;
     }
     log::Info("Trapped \"{}\" signal", sig == SIGINT ? "interrupt" : "terminated");
     break;

@@ -211,7 +211,7 @@ int RunDelivery(const Config& config, bool queue) {
     auto conn = std::make_unique<Conn>();
     std::string sub = queue ? fmt::format("SUB {} q {}\r\n", config.subject, i + 1)
                             : fmt::format("SUB {} {}\r\n", config.subject, i + 1);
-    if (!conn->Dial(config.endpoint, deadline) || !conn->Handshake(sub, deadline)) {
+    if (!conn->Dial(config.SubEndpoint(i), deadline) || !conn->Handshake(sub, deadline)) {
       return fail(fmt::format("subscriber {}: {}", i, conn->error()));
     }
     conns.push_back(std::move(conn));
@@ -221,6 +221,7 @@ int RunDelivery(const Config& config, bool queue) {
   if (!pub.Dial(config.endpoint, deadline) || !pub.Handshake("", deadline)) {
     return fail("publisher: " + pub.error());
   }
+  if (config.settle_s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(config.settle_s));
 
   double cpu0 = ProcessCpuSeconds();
   int64_t t0 = NowNs();

@@ -44,6 +44,8 @@ flags (all take a value):
   --hold SEC        idle: keep connections open this long or until stdin closes (0)
   --trace FILE      reqrep: write "start_ns latency_ns" (CLOCK_MONOTONIC) per measured round trip
   --label TEXT      copied into the JSON result
+  --sub-ports P,..  cluster: subscribers / members / responder on these ports (round robin)
+  --settle SEC      cluster: wait this long after subscribing, for interest to cross routes (0)
 
 exit: 0 ok, 1 failed, 2 timeout, 64 bad usage
 )";
@@ -110,6 +112,19 @@ bool Apply(std::string_view flag, const std::string& value, Config* config) {
   if (flag == "--warmup") return number(&config->warmup);
   if (flag == "--timeout") return ParseDouble(value, &config->timeout_s);
   if (flag == "--hold") return ParseDouble(value, &config->hold_s);
+  if (flag == "--settle") return ParseDouble(value, &config->settle_s);
+  if (flag == "--sub-ports") {
+    for (size_t start = 0; start <= value.size();) {
+      size_t comma = value.find(',', start);
+      if (comma == std::string::npos) comma = value.size();
+      uint64_t port = 0;
+      if (!ParseU64(std::string_view(value).substr(start, comma - start), &port) || port == 0 || port > 65535)
+        return false;
+      config->sub_ports.push_back(static_cast<int>(port));
+      start = comma + 1;
+    }
+    return true;
+  }
   return false;
 }
 

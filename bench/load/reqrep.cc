@@ -93,7 +93,7 @@ int RunReqRep(const Config& config) {
   std::string inbox = fmt::format("_INBOX.lg{}", ::getpid());
   Conn responder;
   Conn requester;
-  if (!responder.Dial(config.endpoint, deadline) ||
+  if (!responder.Dial(config.SubEndpoint(0), deadline) ||
       !responder.Handshake(fmt::format("SUB {} 1\r\n", config.subject), deadline)) {
     report.Fail("responder: " + responder.error());
     report.Print("");
@@ -105,6 +105,7 @@ int RunReqRep(const Config& config) {
     report.Print("");
     return Clock::now() >= deadline ? kExitTimeout : kExitFailed;
   }
+  if (config.settle_s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(config.settle_s));
 
   std::atomic<bool> stop{false};
   ResponderOutcome responder_out;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "transport.h"
 
@@ -35,6 +36,16 @@ struct Config {
   std::string label;                // copied into the report
   std::string trace_file;           // reqrep: every measured round trip, "start_ns latency_ns" (CLOCK_MONOTONIC)
   int windows = 10;                 // reqrep: latency summaries over consecutive slices of the run
+  // Cluster runs: subscribers, queue members and the responder connect to
+  // these ports (round robin) while the publisher and requester use `port`,
+  // and the run waits `settle_s` for their interest to cross the routes.
+  std::vector<int> sub_ports;
+  double settle_s = 0;
+  Endpoint SubEndpoint(int i) const {
+    Endpoint e = endpoint;
+    if (!sub_ports.empty()) e.port = sub_ports[static_cast<size_t>(i) % sub_ports.size()];
+    return e;
+  }
 };
 
 int RunPub(const Config& config);     // pub-only

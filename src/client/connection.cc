@@ -74,7 +74,12 @@ Result<Message> Connection::Request(const Message& msg, std::chrono::millisecond
   return impl_->Request(msg.subject, msg.headers.Encode(), msg.data, timeout);
 }
 
-Status Connection::Flush(std::chrono::milliseconds timeout) { return impl_->Flush(timeout); }
+Status Connection::Flush(std::chrono::milliseconds timeout, bool cluster) {
+  if (cluster && !impl_->options().interest_barrier) {
+    return Status(Code::kInvalidArgument, "Flush(cluster=true) needs Options::interest_barrier");
+  }
+  return impl_->Flush(timeout);
+}
 Status Connection::Drain(std::chrono::milliseconds timeout) { return impl_->Drain(timeout); }
 Status Connection::Close() { return impl_->Close(); }
 ConnState Connection::state() const { return impl_->state(); }

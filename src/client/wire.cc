@@ -55,6 +55,7 @@ void AppendConnect(std::string& out, const Options& options, const ServerUrl& ur
   connect.headers = true;
   connect.no_responders = true;
   connect.echo = options.echo;
+  connect.interest_barrier = options.interest_barrier;
   connect.tls_required = tls;
   connect.name = options.name;
   const bool url_has_user = !url.user.empty();
@@ -83,6 +84,7 @@ bool ParseInfo(std::string_view json, ServerInfo* out) {
   info.tls_verify = wire.tls_verify;
   info.client_id = wire.client_id;
   info.lame_duck = wire.ldm;
+  info.interest_barrier = wire.interest_barrier;
   info.connect_urls = std::move(wire.connect_urls);
   *out = std::move(info);
   return true;

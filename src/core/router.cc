@@ -104,10 +104,59 @@ bool Router::DeliverToGroup(RouterThread& thread, const QueueGroupMatch& group, 
 bool Router::PickRouteMember(RouterThread& thread, const QueueGroupMatch& group, const Origin& origin) {
   // Nobody here can take it: one route member's node will. Its copy goes out
   // with the route's others, once per route, after every group has chosen.
-  Subscription* remote = PickMember(thread, group, origin, group.local, group.members.size(), false);
+  // A draining node (weight 0) only when no other node has a member.
+  Subscription* remote = nullptr;
+  const size_t begin = group.local, end = group.members.size();
+  const size_t n = end - begin;
+  if (n == 0) return false;
+  const size_t start = n > 1 ? thread.rng() % n : 0;
+  for (size_t i = 0, at = start; i < n; ++i, at = at + 1 == n ? 0 : at + 1) {
+    Subscription* sub = group.members[begin + at].get();
+    if (sub->closed.load(std::memory_order_relaxed)) continue;
+    if (!origin.echo && sub->sink.get() == origin.sink) continue;
+    if (sub->weight.load(std::memory_order_relaxed) != 0) {
+      remote = sub;
+      break;
+    }
+    if (remote == nullptr) remote = sub;  // draining: kept in case nobody else is left
+  }
   if (remote == nullptr) return false;
   thread.route_picks.push_back({remote, group.name});
   return true;
+}
+
+bool Router::DeliverClusterWide(RouterThread& thread, const QueueGroupMatch& group, const Message& msg,
+                                const Origin& origin, bool round_robin, bool* local) {
+  uint64_t total = group.local;
+  for (size_t i = group.local; i < group.members.size(); ++i) {
+    total += group.members[i]->weight.load(std::memory_order_relaxed);  // 0: draining, never picked here
+  }
+  if (total == 0) return false;  // only draining nodes: the local-first path falls back to them
+  uint64_t at = round_robin ? group.cursor->next.fetch_add(1, std::memory_order_relaxed) : thread.rng();
+  at %= total;
+  *local = false;
+  if (at < group.local) {
+    Subscription* member = group.members[at].get();
+    const bool usable =
+        !member->closed.load(std::memory_order_relaxed) && (origin.echo || member->sink.get() != origin.sink);
+    if (usable && DeliverTo(thread, *member, msg) == Delivery::kTaken) {
+      *local = true;
+      return true;
+    }
+    return false;  // the local path probes on from here
+  }
+  at -= group.local;
+  for (size_t i = group.local; i < group.members.size(); ++i) {
+    const uint64_t w = group.members[i]->weight.load(std::memory_order_relaxed);
+    if (at < w) {
+      Subscription* remote = group.members[i].get();
+      if (remote->closed.load(std::memory_order_relaxed)) return false;
+      thread.route_picks.push_back({remote, group.name});
+      return true;
+    }
+    at -= w;
+  }
+  return false;
 }
 
 void Router::DeliverToRoutes(RouterThread& thread, const MatchResult& match, const Message& msg,
@@ -148,8 +197,20 @@ inline void Router::DeliverMatch(RouterThread& thread, const MatchResult& match,
     if (DeliverTo(thread, *sub, msg) == Delivery::kTaken) ++result->delivered;
   }
   bool route_picked = false;
+  const ClusterQueuePolicy cluster = cluster_policy_.load(std::memory_order_relaxed);
   for (const QueueGroupMatch& group : match.groups) {
     if (from_route && !Named(msg.queues, group.name)) continue;
+    if (cluster != ClusterQueuePolicy::kLocalFirst && !from_route && group.local < group.members.size()) [[unlikely]] {
+      bool local = false;
+      if (DeliverClusterWide(thread, group, msg, origin, cluster == ClusterQueuePolicy::kRoundRobin, &local)) {
+        if (local) {
+          ++result->delivered;
+        } else {
+          route_picked = true;
+        }
+        continue;
+      }
+    }
     if (DeliverToGroup(thread, group, msg, origin)) {
       ++result->delivered;
     } else if (!from_route && group.local < group.members.size()) {

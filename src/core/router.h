@@ -38,6 +38,11 @@
 namespace tern::core {
 
 enum class QueuePolicy : uint8_t { kRandom, kRoundRobin };
+// How a queue group with members on other nodes is served. kLocalFirst: a
+// member on this node whenever one can take it. kRandom / kRoundRobin: over
+// every member in the cluster, each node weighed by its member count
+// (Subscription::weight), at random or in turns of this node's cursor.
+enum class ClusterQueuePolicy : uint8_t { kLocalFirst, kRandom, kRoundRobin };
 
 // Where a publish came from, which decides where it may go.
 struct Origin {
@@ -117,6 +122,7 @@ class Router {
   // Any thread (config reload); publishes read it with no lock.
   void set_queue_policy(QueuePolicy policy) { policy_.store(policy, std::memory_order_relaxed); }
   QueuePolicy queue_policy() const { return policy_.load(std::memory_order_relaxed); }
+  void set_cluster_queue_policy(ClusterQueuePolicy policy) { cluster_policy_.store(policy, std::memory_order_relaxed); }
 
  private:
   enum class Delivery : uint8_t {
@@ -139,6 +145,10 @@ class Router {
   bool DeliverToGroup(RouterThread& thread, const QueueGroupMatch& group, const Message& msg, const Origin& origin);
   // Chooses the route member a group's copy goes to (RouterThread::route_picks).
   bool PickRouteMember(RouterThread& thread, const QueueGroupMatch& group, const Origin& origin);
+  // ClusterQueuePolicy kRandom / kRoundRobin: one pick over every member of
+  // the cluster. True when it was served (here, or by a route pick).
+  bool DeliverClusterWide(RouterThread& thread, const QueueGroupMatch& group, const Message& msg, const Origin& origin,
+                          bool round_robin, bool* local);
   void DeliverToRoutes(RouterThread& thread, const MatchResult& match, const Message& msg, PublishResult* result);
   // One member of group.members[begin, end): the next turn or a random one,
   // skipping closed members and, with echo off, the publisher's own.
@@ -147,6 +157,7 @@ class Router {
 
   Sublist& sublist_;
   std::atomic<QueuePolicy> policy_;
+  std::atomic<ClusterQueuePolicy> cluster_policy_{ClusterQueuePolicy::kLocalFirst};
   LingerStore* linger_;
   std::atomic<InterestListener*> listener_{nullptr};
 };

@@ -239,3 +239,68 @@ TEST_F(RouterInterestTest, LimitRacingADeliveryAlwaysEnds) {
 
 }  // namespace
 }  // namespace tern::core
+
+namespace tern::core {
+namespace {
+
+// Cluster-wide queue policies weigh a remote node by the members its route
+// subscription stands for; local-first never leaves this node while a local
+// member can take the message.
+TEST(RouterClusterQueueTest, PoliciesSpreadOverTheClusterByWeight) {
+  for (auto policy : {ClusterQueuePolicy::kLocalFirst, ClusterQueuePolicy::kRoundRobin, ClusterQueuePolicy::kRandom}) {
+    Sublist sublist;
+    Router router(sublist, QueuePolicy::kRandom, nullptr);
+    RouterThread thread(sublist, 9);
+    router.set_cluster_queue_policy(policy);
+    auto local = std::make_shared<RecordingSink>(1);
+    auto route = std::make_shared<RecordingSink>(2, /*route=*/true);
+    router.Subscribe(thread, MakeSub(local, "jobs", "1", "w"));
+    auto remote = MakeSub(route, "jobs", "r", "w");
+    remote->weight = 3;
+    router.Subscribe(thread, remote);
+    for (int i = 0; i < 400; ++i) router.Publish(thread, Message{"jobs", {}, {}, "x"}, Origin::System());
+    const size_t here = local->count(), there = route->count();
+    EXPECT_EQ(here + there, 400u);
+    switch (policy) {
+      case ClusterQueuePolicy::kLocalFirst:
+        EXPECT_EQ(here, 400u);
+        break;
+      case ClusterQueuePolicy::kRoundRobin:
+        EXPECT_EQ(here, 100u);
+        break;
+      case ClusterQueuePolicy::kRandom:
+        EXPECT_GT(here, 60u);
+        EXPECT_LT(here, 140u);
+        break;
+    }
+    for (const auto& r : route->received()) EXPECT_EQ(r.queues, std::vector<std::string>{"w"});
+  }
+}
+
+// A node in lame duck keeps its members (weight 0) but gets a group's work
+// only when no other node has a member left, under every policy.
+TEST(RouterClusterQueueTest, DrainingNodeGetsQueueWorkOnlyWhenNoOtherNodeCan) {
+  for (auto policy : {ClusterQueuePolicy::kLocalFirst, ClusterQueuePolicy::kRoundRobin, ClusterQueuePolicy::kRandom}) {
+    Sublist sublist;
+    Router router(sublist, QueuePolicy::kRandom, nullptr);
+    RouterThread thread(sublist, 9);
+    router.set_cluster_queue_policy(policy);
+    auto draining = std::make_shared<RecordingSink>(2, /*route=*/true);
+    auto serving = std::make_shared<RecordingSink>(3, /*route=*/true);
+    auto leaving = MakeSub(draining, "jobs", "d", "w");
+    leaving->weight = 0;
+    router.Subscribe(thread, leaving);
+    auto staying = MakeSub(serving, "jobs", "s", "w");
+    router.Subscribe(thread, staying);
+    for (int i = 0; i < 100; ++i) router.Publish(thread, Message{"jobs", {}, {}, "x"}, Origin::System());
+    EXPECT_EQ(draining->count(), 0u);
+    EXPECT_EQ(serving->count(), 100u);
+
+    router.Unsubscribe(*staying);
+    for (int i = 0; i < 10; ++i) router.Publish(thread, Message{"jobs", {}, {}, "x"}, Origin::System());
+    EXPECT_EQ(draining->count(), 10u);
+  }
+}
+
+}  // namespace
+}  // namespace tern::core

@@ -505,6 +505,72 @@ bool Sublist::HasInterest(std::string_view subject) const {
   return sublist_internal::Walk(root_.get(), SubjectTokens(subject), any);
 }
 
+namespace {
+
+size_t CountExcept(const sublist_internal::SubSet& set, const Sink* except) {
+  auto items = set.items();
+  if (except == nullptr) return items.size();
+  return static_cast<size_t>(std::count_if(items.begin(), items.end(),
+                                           [except](const SubscriptionPtr& s) { return s->sink.get() != except; }));
+}
+
+void VisitLocal(const Node& node, std::string& path, const Sink* except, const Sublist::LocalVisitor& fn);
+
+void VisitLevel(const Level& level, std::string& path, const Sink* except, const Sublist::LocalVisitor& fn) {
+  auto child = [&](std::string_view token, const Node& node) {
+    const size_t mark = path.size();
+    if (!path.empty()) path.push_back('.');
+    path.append(token);
+    VisitLocal(node, path, except, fn);
+    path.resize(mark);
+  };
+  if (level.big) {
+    for (const auto& [token, node] : *level.big) child(token, node);
+  } else {
+    for (const auto& [token, node] : level.small) child(token, node);
+  }
+  if (level.pwc) child("*", *level.pwc);
+  if (level.fwc) child(">", *level.fwc);
+}
+
+void VisitLocal(const Node& node, std::string& path, const Sink* except, const Sublist::LocalVisitor& fn) {
+  if (size_t n = CountExcept(node.plain, except); n > 0) fn(path, {}, n);
+  if (node.rare) {
+    for (const auto& group : node.rare->queues) {
+      if (size_t n = CountExcept(group.members, except); n > 0) fn(path, group.name, n);
+    }
+  }
+  if (node.next) VisitLevel(*node.next, path, except, fn);
+}
+
+}  // namespace
+
+size_t Sublist::LocalCount(std::string_view subject, std::string_view queue, const Sink* except) const {
+  if (sublist_internal::HasEmptyToken(subject)) return 0;
+  std::shared_lock lock(mu_);
+  const Level* level = root_.get();
+  const Node* node = nullptr;
+  for (SubjectTokens tokens(subject); !tokens.done();) {
+    if (level == nullptr) return 0;
+    node = const_cast<Level*>(level)->Find(tokens.Next());
+    if (node == nullptr) return 0;
+    level = node->next.get();
+  }
+  if (node == nullptr) return 0;
+  if (queue.empty()) return CountExcept(node->plain, except);
+  if (!node->rare) return 0;
+  for (const auto& group : node->rare->queues) {
+    if (group.name == queue) return CountExcept(group.members, except);
+  }
+  return 0;
+}
+
+void Sublist::ForEachLocal(const Sink* except, const LocalVisitor& fn) const {
+  std::shared_lock lock(mu_);
+  std::string path;
+  VisitLevel(*root_, path, except, fn);
+}
+
 size_t Sublist::count() const {
   std::shared_lock lock(mu_);
   return count_;

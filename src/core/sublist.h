@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -145,6 +146,16 @@ class Sublist {
   uint64_t ChangesSince(uint64_t since, ChangeSet* changes) const;
   // Cheaper than Match() when only "is anyone listening" matters.
   bool HasInterest(std::string_view subject) const;
+
+  // What a cluster tells its peers. Local subscriptions at exactly this
+  // (subject, queue), wildcards taken as literal tokens, not counting those
+  // whose sink is `except` (the server's own services).
+  size_t LocalCount(std::string_view subject, std::string_view queue, const Sink* except = nullptr) const;
+  // Calls fn(subject, queue, count) for every (subject, queue) with local
+  // interest, under the shared lock (a route's full resync): fn must not
+  // touch the index.
+  using LocalVisitor = std::function<void(std::string_view subject, std::string_view queue, size_t count)>;
+  void ForEachLocal(const Sink* except, const LocalVisitor& fn) const;
 
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   size_t count() const;

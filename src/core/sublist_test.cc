@@ -461,3 +461,35 @@ TEST(SublistTest, ChangesSinceNamesEachChangedSubject) {
 
 }  // namespace
 }  // namespace tern::core
+
+namespace tern::core {
+namespace {
+
+TEST(SublistLocalInterestTest, CountsExactlyAndSkipsRoutesAndTheExcepted) {
+  Sublist sl;
+  auto local = std::make_shared<RecordingSink>(1);
+  auto other = std::make_shared<RecordingSink>(2);
+  auto route = std::make_shared<RecordingSink>(3, /*route=*/true);
+  for (auto& s : {MakeSub(local, "a.b", "1"), MakeSub(other, "a.b", "2"), MakeSub(local, "a.*", "3"),
+                  MakeSub(local, "a.>", "4", "q"), MakeSub(other, "a.>", "5", "q"), MakeSub(route, "a.b", "6"),
+                  MakeSub(route, "a.>", "7", "q"), MakeSub(route, "z", "8")}) {
+    ASSERT_TRUE(sl.Insert(s));
+  }
+  EXPECT_EQ(sl.LocalCount("a.b", ""), 2u);
+  EXPECT_EQ(sl.LocalCount("a.b", "", other.get()), 1u);
+  EXPECT_EQ(sl.LocalCount("a.*", ""), 1u);  // the wildcard subscription itself, not what it matches
+  EXPECT_EQ(sl.LocalCount("a.c", ""), 0u);
+  EXPECT_EQ(sl.LocalCount("a.>", "q"), 2u);
+  EXPECT_EQ(sl.LocalCount("a.>", ""), 0u);
+  EXPECT_EQ(sl.LocalCount("z", ""), 0u);  // route interest is not local
+  EXPECT_EQ(sl.LocalCount("a..b", ""), 0u);
+
+  std::set<std::string> seen;
+  sl.ForEachLocal(other.get(), [&](std::string_view subject, std::string_view queue, size_t n) {
+    seen.insert(std::string(subject) + "|" + std::string(queue) + "|" + std::to_string(n));
+  });
+  EXPECT_EQ(seen, (std::set<std::string>{"a.b||1", "a.*||1", "a.>|q|1"}));
+}
+
+}  // namespace
+}  // namespace tern::core

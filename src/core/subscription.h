@@ -30,6 +30,11 @@ struct Subscription {
   std::atomic<uint64_t> max_msgs{0};
   std::atomic<uint64_t> delivered{0};
   std::atomic<bool> closed{false};
+  // How many queue members this subscription stands for: 1 for a local
+  // one; a route's copy of a remote group carries that node's member count,
+  // so a cluster-wide pick weighs nodes by their members. 0: that node is
+  // draining (lame duck): picked only when no other member is left. Any thread.
+  std::atomic<uint32_t> weight{1};
 
   enum class Claim : uint8_t {
     kGranted,

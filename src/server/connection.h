@@ -84,6 +84,12 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   bool Send(std::string_view bytes) {
     return Write(bytes.size(), [bytes](io::OutputBuffer& out) { out.Append(bytes); });
   }
+  // Write() that the pending bound never refuses: a route's interest,
+  // barriers and keepalives must not be lost to a burst of messages (their
+  // volume is bounded by the interest table, not by publishers). A peer
+  // that stops reading is still closed by the write deadline.
+  template <typename Encode>
+  bool WriteControl(Encode&& encode);
 
   // Owner thread.
   void Close(CloseReason reason);
@@ -112,6 +118,7 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   bool tls_active() const { return tls_stage() != nullptr; }
   // The peer's certificate subject, when TLS with client certificates is on.
   std::string peer_certificate_subject() const;
+  Session* session() { return session_.get(); }
   // The session as a core::Sink that keeps this connection alive.
   std::shared_ptr<core::Sink> sink_ref();
   uint64_t dropped_writes() const { return dropped_writes_.load(std::memory_order_relaxed); }
@@ -239,6 +246,17 @@ bool Connection::Write(size_t size, Encode&& encode) {
   // Also how the owner learns of a slow consumer.
   if (taken || overflow_ == OverflowPolicy::kSlowConsumer) RequestFlush();
   return taken;
+}
+
+template <typename Encode>
+bool Connection::WriteControl(Encode&& encode) {
+  if (closed()) return false;
+  {
+    std::lock_guard lock(out_mu_);
+    encode(out_);
+  }
+  RequestFlush();
+  return true;
 }
 
 }  // namespace tern::server

@@ -52,6 +52,9 @@ struct Endpoint {
   std::chrono::milliseconds handshake_timeout() const;
 };
 
+// One tls {} block as the io layer takes it.
+io::TlsConfig ToTlsConfig(const TlsOptions& tls);
+
 // The endpoints `options` asks for, with their TLS contexts loaded (a bad
 // certificate or key fails here, naming the file).
 base::Result<std::vector<Endpoint>> BuildEndpoints(const Options& options);

@@ -6,8 +6,6 @@
 
 namespace tern::server {
 
-namespace {
-
 io::TlsConfig ToTlsConfig(const TlsOptions& tls) {
   io::TlsConfig config;
   config.cert_file = tls.cert_file;
@@ -17,6 +15,8 @@ io::TlsConfig ToTlsConfig(const TlsOptions& tls) {
   config.min_version = tls.min_version;
   return config;
 }
+
+namespace {
 
 base::Status AttachTls(const TlsOptions& tls, std::string_view option, Endpoint& endpoint) {
   auto context = io::TlsContext::Create(ToTlsConfig(tls), io::TlsContext::Role::kServer);

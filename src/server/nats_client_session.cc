@@ -3,6 +3,7 @@
 #include "base/log.h"
 #include "proto/nats/encoder.h"
 #include "proto/subject.h"
+#include "server/cluster/cluster_manager.h"
 #include "server/connection.h"
 #include "server/server.h"
 #include "server/worker.h"
@@ -181,6 +182,8 @@ void NatsClientSession::OnConnect(std::string_view json) {
   connect_.echo = options.echo;
   connect_.headers = options.headers;
   connect_.no_responders = options.no_responders;
+  connect_.async_info = options.protocol >= 1;
+  connect_.interest_barrier = options.interest_barrier;
   connect_.name = std::move(options.name);
   connect_.lang = std::move(options.lang);
   connect_.version = std::move(options.version);
@@ -263,7 +266,21 @@ void NatsClientSession::OnUnsub(const proto::nats::UnsubOp& op) {
 
 void NatsClientSession::OnPing() {
   if (log::Enabled(log::Level::kTrace)) Trace("<<-", "PING");
+  if (connect_.interest_barrier && server_.cluster() != nullptr) {
+    // The PONG waits until every peer has what this client subscribed to.
+    server_.cluster()->Barrier(conn_.shared_from_this());
+    return;
+  }
   Send(proto::nats::kPong);
+}
+
+void NatsClientSession::OnClusterChanged() {
+  // As nats-server: only clients that said they understand async INFO.
+  if (!connected_ || !connect_.async_info) return;
+  proto::nats::ServerInfo info = server_.InfoFor(conn_.endpoint());
+  info.client_id = conn_.id();
+  info.client_ip = conn_.ip();
+  Send(proto::nats::EncodeInfo(info));
 }
 
 void NatsClientSession::OnPong() {

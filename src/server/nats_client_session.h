@@ -43,6 +43,7 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   void OnClose(CloseReason reason) override;
   void ReleaseIdleMemory() override { parser_.ShrinkIfIdle(); }
   core::Sink* sink() override { return this; }
+  void OnClusterChanged() override;
 
   // core::Sink: any thread.
   bool Deliver(const core::Subscription& sub, const core::Message& msg) override;
@@ -88,6 +89,8 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
     bool echo = true;
     bool headers = false;
     bool no_responders = false;
+    bool async_info = false;          // protocol >= 1: takes INFO updates (connect_urls)
+    bool interest_barrier = false;    // PONG only once every peer has the preceding SUBs
     std::string name, lang, version;  // for logs and monitoring
   } connect_;
   // connect_.headers, for Deliver() on other workers (connect_ is the owner's).

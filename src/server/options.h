@@ -71,6 +71,38 @@ struct WebsocketOptions {
   bool secure() const { return tls.enabled() && !no_tls; }
 };
 
+// Membership from etcd (its v3 JSON gateway): each node keeps a key under
+// `prefix` alive with a lease and dials the nodes it finds there.
+struct EtcdOptions {
+  std::vector<std::string> endpoints;  // http://host:port of the etcd members
+  std::string prefix = "/tern/nodes";
+  std::chrono::milliseconds ttl{10'000};  // lease TTL: how long a dead node stays listed
+  bool enabled() const { return !endpoints.empty(); }
+};
+
+// How a queue group with members on several nodes is served (see
+// core::ClusterQueuePolicy).
+enum class ClusterQueuePolicy { kLocalFirst, kRandom, kRoundRobin };
+
+// Routes between the nodes of a cluster (nats-server: cluster {}).
+struct ClusterOptions {
+  std::string name;                            // routes between differently named clusters are refused
+  std::string listen;                          // host:port (nats-server's --cluster URL); else host and port
+  std::string host;                            // empty: the client listener's addr
+  int port = 0;                                // 0: 6222 once the cluster is on; -1: a random free port
+  std::vector<std::string> routes;             // seed URLs: host:port, nats-route://, nats://
+  std::string advertise;                       // host:port peers dial to reach this node
+  TlsOptions tls;                              // routes authenticate each other by mutual TLS when set
+  uint64_t max_pending = 64ull * 1024 * 1024;  // per route; past it messages are dropped and counted
+  ClusterQueuePolicy queue_policy = ClusterQueuePolicy::kLocalFirst;
+  std::chrono::milliseconds ping_interval{2'000};    // route keepalive; stale after max_pings_out misses
+  std::chrono::milliseconds barrier_timeout{2'000};  // longest an interest barrier waits for a peer
+  EtcdOptions etcd;
+
+  // On when anything asks for a route: a listen address or port, seeds, etcd.
+  bool enabled() const { return !listen.empty() || port != 0 || !routes.empty() || etcd.enabled(); }
+};
+
 struct Options {
   std::string server_name;  // default: the server id
   std::string addr = "0.0.0.0";
@@ -84,6 +116,10 @@ struct Options {
 
   TlsOptions tls;  // the client listener's (nats-server: top-level tls {})
   WebsocketOptions websocket;
+  ClusterOptions cluster;
+  // host:port clients of other nodes are told to reach this one at
+  // (connect_urls); empty: addr:port, or the cluster's host if addr is any.
+  std::string client_advertise;
 
   uint64_t max_payload = 1024 * 1024;
   uint64_t max_control_line = 4096;
@@ -95,6 +131,11 @@ struct Options {
   int max_pings_out = 2;
   std::chrono::milliseconds auth_timeout{2'000};
   std::chrono::milliseconds shutdown_grace{5'000};  // flush budget on SIGTERM/SIGINT
+  // SIGUSR2 (lame duck): client disconnects are spread over the duration,
+  // after the grace period in which clients only hear INFO ldm (nats-server's
+  // defaults and names).
+  std::chrono::milliseconds lame_duck_duration{120'000};
+  std::chrono::milliseconds lame_duck_grace_period{10'000};
 
   QueuePolicy queue_policy = QueuePolicy::kRandom;
   std::vector<LingerRule> linger;

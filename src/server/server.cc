@@ -8,7 +8,9 @@
 
 #include "base/log.h"
 #include "io/socket.h"
+#include "server/cluster/cluster_manager.h"
 #include "server/listener.h"
+#include "server/session.h"
 #include "server/system_services.h"
 #include "server/worker.h"
 
@@ -37,6 +39,18 @@ core::QueuePolicy ToCore(QueuePolicy policy) {
   return policy == QueuePolicy::kRoundRobin ? core::QueuePolicy::kRoundRobin : core::QueuePolicy::kRandom;
 }
 
+core::ClusterQueuePolicy ToCore(ClusterQueuePolicy policy) {
+  switch (policy) {
+    case ClusterQueuePolicy::kRandom:
+      return core::ClusterQueuePolicy::kRandom;
+    case ClusterQueuePolicy::kRoundRobin:
+      return core::ClusterQueuePolicy::kRoundRobin;
+    case ClusterQueuePolicy::kLocalFirst:
+      break;
+  }
+  return core::ClusterQueuePolicy::kLocalFirst;
+}
+
 void StoreLimits(const Options& o, LiveLimits& l) {
   l.max_payload.store(o.max_payload);
   l.max_control_line.store(o.max_control_line);
@@ -59,6 +73,11 @@ Server::Server(Options options)
       router_(sublist_, ToCore(options_.queue_policy), &linger_) {
   server_name_ = options_.server_name.empty() ? server_id_ : options_.server_name;
   StoreLimits(options_, limits_);
+  if (options_.cluster.enabled()) {
+    cluster_ = std::make_unique<ClusterManager>(*this);
+    router_.set_interest_listener(cluster_.get());
+    router_.set_cluster_queue_policy(ToCore(options_.cluster.queue_policy));
+  }
 }
 
 Server::~Server() { Shutdown(); }
@@ -80,6 +99,12 @@ proto::nats::ServerInfo Server::InfoFor(const Endpoint& endpoint) const {
   info.go = "c++20";  // nats-server reports its Go version; some tools print it
   info.headers = true;
   info.max_payload = limits_.max_payload.load(std::memory_order_relaxed);
+  info.interest_barrier = true;
+  info.ldm = lame_duck();
+  if (cluster_ != nullptr) {
+    info.cluster = options_.cluster.name;
+    info.connect_urls = cluster_->ClientUrls();
+  }
   return info;
 }
 
@@ -125,6 +150,9 @@ base::Status Server::Start() {
   auto endpoints = BuildEndpoints(options_);
   if (!endpoints.ok()) return endpoints.status();
   endpoints_ = std::move(endpoints).value();
+  if (cluster_ != nullptr) {
+    if (base::Status s = cluster_->AddEndpoint(&endpoints_); !s.ok()) return s;
+  }
   for (Endpoint& endpoint : endpoints_) {
     auto listener = Listener::Bind(*this, endpoint);
     if (!listener.ok()) {
@@ -139,6 +167,7 @@ base::Status Server::Start() {
 
   // Server-answered subjects exist before the first client can ask.
   services_ = std::make_shared<SystemServices>(*this);
+  if (cluster_ != nullptr) cluster_->set_local_only(services_.get());
   services_->Install();
 
   int count = options_.workers > 0 ? options_.workers : static_cast<int>(std::thread::hardware_concurrency());
@@ -146,15 +175,29 @@ base::Status Server::Start() {
   for (int i = 0; i < count; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
   for (auto& worker : workers_) worker->Start();
   acceptor_ = std::thread([this] { accept_loop_.Run(); });
+  if (cluster_ != nullptr) {
+    auto route =
+        std::find_if(endpoints_.begin(), endpoints_.end(), [](const Endpoint& e) { return e.name == "cluster"; });
+    if (base::Status s = cluster_->Start(*route, endpoints_.front()); !s.ok()) return s;
+  }
 
   log::Info("  Workers:  {}", count);
   for (const Endpoint& e : endpoints_) {
-    const char* what = e.websocket ? "websocket clients" : "client connections";
+    const char* what = e.websocket           ? "websocket clients"
+                       : e.name == "cluster" ? "route connections"
+                                             : "client connections";
     log::Info("Listening for {} on {}{}:{}{}", what, e.websocket ? (e.secure() ? "wss://" : "ws://") : "",
               e.host, e.port, e.secure() && !e.websocket ? " (TLS required)" : "");
   }
   log::Info("Server is ready");
   return base::Status::Ok();
+}
+
+void Server::AnnounceClusterChange() {
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    w->loop().Post([w] { w->ForEachSession([](Session& s) { s.OnClusterChanged(); }); });
+  }
 }
 
 void Server::Dispatch(int fd, const Endpoint& endpoint) {
@@ -171,11 +214,28 @@ void Server::Shutdown() {
     accept_loop_.Stop();
   });
   if (acceptor_.joinable()) acceptor_.join();
+  if (cluster_ != nullptr) cluster_->Stop();
   auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
   for (auto& worker : workers_) worker->BeginShutdown(deadline);
   for (auto& worker : workers_) worker->Join();
   if (services_ != nullptr) services_->Uninstall();
   log::Info("Server Exiting..");
+}
+
+std::chrono::steady_clock::time_point Server::EnterLameDuck() {
+  const auto now = std::chrono::steady_clock::now();
+  const auto end = now + options_.lame_duck_duration;
+  if (workers_.empty() || lame_duck_.exchange(true)) return now;
+  log::Info("Entering lame duck mode, stop accepting new clients");
+  accept_loop_.Post([this] {
+    for (auto& listener : listeners_) {
+      if (listener->endpoint().name != "cluster") listener->Close(accept_loop_);
+    }
+  });
+  if (cluster_ != nullptr) cluster_->EnterLameDuck();
+  const auto first_close = now + std::min(options_.lame_duck_grace_period, options_.lame_duck_duration);
+  for (auto& worker : workers_) worker->BeginLameDuck(first_close, end);
+  return end;
 }
 
 void Server::Reload(const Options& options) {
@@ -184,8 +244,11 @@ void Server::Reload(const Options& options) {
     log::Error("reload: cannot open log file {}", options.log_file);
   }
   StoreLimits(options, limits_);
-  options_.shutdown_grace = options.shutdown_grace;  // read only by this (main) thread
+  options_.shutdown_grace = options.shutdown_grace;  // these three: read only by this (main) thread
+  options_.lame_duck_duration = options.lame_duck_duration;
+  options_.lame_duck_grace_period = options.lame_duck_grace_period;
   router_.set_queue_policy(ToCore(options.queue_policy));
+  if (cluster_ != nullptr) router_.set_cluster_queue_policy(ToCore(options.cluster.queue_policy));
   log::Info("Reloaded: log level {}, limits and queue policy applied", log::LevelName(options.log_level));
 }
 

@@ -22,6 +22,7 @@ namespace tern::server {
 
 class Worker;
 class Listener;
+class ClusterManager;
 class SystemServices;
 struct Endpoint;
 
@@ -85,6 +86,14 @@ class Server {
   void Shutdown();
   // Applies what can change without a restart (log level, limits, queue policy).
   void Reload(const Options& options);
+  // SIGUSR2, main thread. Stops accepting clients (routes still come and
+  // go), tells clients (INFO ldm) and peers (route INFO lame_duck: they stop
+  // sending this node queue work while they have other members), and has
+  // the workers close their clients spread between the end of
+  // lame_duck_grace_period and lame_duck_duration. Returns when that ends;
+  // the caller then calls Shutdown().
+  std::chrono::steady_clock::time_point EnterLameDuck();
+  bool lame_duck() const { return lame_duck_.load(std::memory_order_relaxed); }
 
   const Options& options() const { return options_; }
   const LiveLimits& limits() const { return limits_; }
@@ -106,6 +115,11 @@ class Server {
   // The INFO a NATS client of `endpoint` gets, before its own id and address.
   proto::nats::ServerInfo InfoFor(const Endpoint& endpoint) const;
 
+  // Null when this node is not in a cluster.
+  ClusterManager* cluster() { return cluster_.get(); }
+  // Any thread: every client session hears that the cluster changed.
+  void AnnounceClusterChange();
+
   // Acceptor thread: hand an accepted socket of `endpoint` to a worker.
   void Dispatch(int fd, const Endpoint& endpoint);
 
@@ -124,9 +138,11 @@ class Server {
   io::EventLoop accept_loop_;
   std::thread acceptor_;
   std::shared_ptr<SystemServices> services_;
+  std::unique_ptr<ClusterManager> cluster_;  // outlives the workers: routes call it as they close
   std::atomic<uint64_t> next_client_id_{0};
   std::atomic<size_t> next_worker_{0};
   std::atomic<bool> shut_down_{false};
+  std::atomic<bool> lame_duck_{false};
 };
 
 }  // namespace tern::server

@@ -59,6 +59,10 @@ class Session {
   virtual void ReleaseIdleMemory() {}
   // The sink that this session's subscriptions deliver to, or nullptr.
   virtual core::Sink* sink() { return nullptr; }
+  // What INFO tells clients changed (nodes joined or left the cluster: its
+  // connect_urls; the node entered lame duck: ldm): a client session sends
+  // a fresh INFO to clients that take one.
+  virtual void OnClusterChanged() {}
 };
 
 }  // namespace tern::server

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "server/cluster/cluster_manager.h"
 #include "server/server.h"
 #include "server/worker.h"
 
@@ -20,15 +21,19 @@ core::SubscriptionPtr ServiceSubscription(std::shared_ptr<core::Sink> sink, cons
 void SystemServices::Install() {
   interest_ = ServiceSubscription(shared_from_this(), kInterestSubject);
   stats_ = ServiceSubscription(shared_from_this(), kStatsSubject);
+  pause_ = ServiceSubscription(shared_from_this(), kPauseSubject);
+  resume_ = ServiceSubscription(shared_from_this(), kResumeSubject);
   // Through the router like any interest change, so its listener hears of
   // them; this thread has no worker, so it gets its own RouterThread.
   core::RouterThread thread(server_.sublist());
   server_.router().Subscribe(thread, interest_);
   server_.router().Subscribe(thread, stats_);
+  server_.router().Subscribe(thread, pause_);
+  server_.router().Subscribe(thread, resume_);
 }
 
 void SystemServices::Uninstall() {
-  for (core::SubscriptionPtr* sub : {&interest_, &stats_}) {
+  for (core::SubscriptionPtr* sub : {&interest_, &stats_, &pause_, &resume_}) {
     if (*sub == nullptr) continue;
     server_.router().Unsubscribe(**sub);
     sub->reset();
@@ -41,11 +46,23 @@ bool SystemServices::Deliver(const core::Subscription& sub, const core::Message&
   // worker's match cache is in use), so answer after this turn's deliveries.
   Worker* worker = Worker::Current();
   if (worker == nullptr) return false;
-  bool interest = &sub == interest_.get();
-  worker->loop().Post(
-      [self = shared_from_this(), interest, reply = std::string(msg.reply), payload = std::string(msg.payload)] {
-        self->Reply(reply, interest ? self->AnswerInterest(payload) : self->AnswerStats());
-      });
+  enum class Ask { kInterest, kStats, kPause, kResume };
+  const Ask ask = &sub == interest_.get() ? Ask::kInterest
+                  : &sub == stats_.get()  ? Ask::kStats
+                  : &sub == pause_.get()  ? Ask::kPause
+                                          : Ask::kResume;
+  worker->loop().Post([self = shared_from_this(), ask, reply = std::string(msg.reply),
+                       payload = std::string(msg.payload)] {
+    switch (ask) {
+      case Ask::kInterest:
+        return self->Reply(reply, self->AnswerInterest(payload));
+      case Ask::kStats:
+        return self->Reply(reply, self->AnswerStats());
+      case Ask::kPause:
+      case Ask::kResume:
+        return self->Reply(reply, self->AnswerPause(ask == Ask::kPause));
+    }
+  });
   return true;
 }
 
@@ -86,7 +103,26 @@ std::string SystemServices::AnswerStats() {
         {"held_now", s.linger.held_now},
         {"bytes_now", s.linger.bytes_now}}},
   };
+  if (ClusterManager* cluster = server_.cluster()) {
+    ClusterStats c = cluster->Stats();
+    j["cluster"] = {{"name", server_.options().cluster.name},
+                    {"routes", c.routes},
+                    {"peers", c.peer_names},
+                    {"known_peers", c.known_peers},
+                    {"routes_accepted", c.routes_accepted},
+                    {"dropped_to_slow_routes", c.dropped_to_slow_routes},
+                    {"barriers", c.barriers},
+                    {"barrier_timeouts", c.barrier_timeouts},
+                    {"paused", cluster->paused()}};
+  }
   return j.dump();
+}
+
+std::string SystemServices::AnswerPause(bool pause) {
+  ClusterManager* cluster = server_.cluster();
+  if (cluster == nullptr) return nlohmann::json{{"error", "not in a cluster: nothing to pause"}}.dump();
+  const bool changed = cluster->SetPaused(pause);
+  return nlohmann::json{{"paused", cluster->paused()}, {"changed", changed}}.dump();
 }
 
 void SystemServices::Reply(const std::string& reply, const std::string& body) {

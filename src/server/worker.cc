@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "base/log.h"
+#include "server/cluster/cluster_manager.h"
 #include "server/connection.h"
 #include "io/socket.h"
 #include "server/endpoint.h"
@@ -64,6 +67,12 @@ base::Status Worker::Dial(const std::string& host, int port, const Endpoint& end
   return base::Status::Ok();
 }
 
+void Worker::ForEachSession(const std::function<void(Session&)>& fn) {
+  for (auto& conn : Snapshot()) {
+    if (!conn->closed() && conn->session() != nullptr) fn(*conn->session());
+  }
+}
+
 void Worker::QueueFlush(std::shared_ptr<Connection> conn) { to_flush_.push_back(std::move(conn)); }
 
 void Worker::Retire(std::shared_ptr<Connection> conn) {
@@ -79,6 +88,16 @@ std::vector<std::shared_ptr<Connection>> Worker::Snapshot() const {
 }
 
 void Worker::EndTurn() {
+  // Interest changed this turn goes to the peers with this turn's output
+  // (the client's PONG among it), as nats-server sends RS+ with the SUB.
+  if (ClusterManager* cluster = server_.cluster(); cluster != nullptr && cluster->interest_pending()) {
+    cluster->FlushInterest();
+    // Routes first: the peers should have the RS+ before the client has
+    // the PONG that tells it its SUB was taken.
+    std::stable_partition(to_flush_.begin(), to_flush_.end(), [](const auto& conn) {
+      return conn->session() != nullptr && conn->session()->sink() != nullptr && conn->session()->sink()->IsRoute();
+    });
+  }
   FlushQueued();
   retired_.clear();
 }
@@ -114,11 +133,44 @@ void Worker::FlushQueued() {
 
 void Worker::Tick() {
   if (index_ == 0) server_.router().Tick();
+  if (!lame_duck_clients_.empty()) CloseLameDuckClients(std::chrono::steady_clock::now());
   // Lets go of results (and the closed connections they name) that a quiet
   // worker would otherwise keep until its next publish.
   router_thread_.cache.Refresh();
   if (shutting_down_ && (connections_.empty() || std::chrono::steady_clock::now() >= shutdown_deadline_)) {
     loop_.Stop();
+  }
+}
+
+void Worker::BeginLameDuck(std::chrono::steady_clock::time_point first_close,
+                           std::chrono::steady_clock::time_point last_close) {
+  loop_.Post([this, first_close, last_close] {
+    for (auto& conn : Snapshot()) {
+      Session* session = conn->session();
+      if (conn->closed() || session == nullptr) continue;
+      session->OnClusterChanged();
+      if (session->sink() != nullptr && session->sink()->IsRoute()) continue;  // routes stay until exit
+      lame_duck_clients_.push_back(conn);
+    }
+    lame_duck_total_ = lame_duck_clients_.size();
+    lame_duck_first_ = first_close;
+    lame_duck_last_ = last_close;
+  });
+}
+
+void Worker::CloseLameDuckClients(std::chrono::steady_clock::time_point now) {
+  if (now < lame_duck_first_) return;
+  // The share of the window gone by is the share of clients closed by now,
+  // so reconnects reach the other nodes as a trickle, not a stampede.
+  size_t due = lame_duck_total_;
+  if (now < lame_duck_last_) {
+    const double share = std::chrono::duration<double>(now - lame_duck_first_) /
+                         std::chrono::duration<double>(lame_duck_last_ - lame_duck_first_);
+    due = static_cast<size_t>(share * static_cast<double>(lame_duck_total_)) + 1;
+  }
+  while (!lame_duck_clients_.empty() && lame_duck_total_ - lame_duck_clients_.size() < due) {
+    if (auto conn = lame_duck_clients_.back().lock()) conn->CloseAfterFlush(CloseReason::kServerShutdown);
+    lame_duck_clients_.pop_back();
   }
 }
 

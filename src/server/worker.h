@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -27,6 +28,7 @@ namespace tern::server {
 
 class Connection;
 class Server;
+class Session;
 struct Endpoint;
 
 class Worker {
@@ -47,6 +49,8 @@ class Worker {
   // immediate failure (bad address) comes back here; a later one reaches
   // the session as a close with CloseReason::kConnectFailed.
   base::Status Dial(const std::string& host, int port, const Endpoint& endpoint, std::chrono::milliseconds timeout);
+  // Loop thread: calls fn on the session of every open connection.
+  void ForEachSession(const std::function<void(Session&)>& fn);
   // Delivering thread: flush `conn` at the end of this turn (batched).
   void QueueFlush(std::shared_ptr<Connection> conn);
   // Loop thread: a connection has closed. It stays alive at least until the
@@ -56,6 +60,11 @@ class Worker {
   // Any thread: begin shutdown; connections are flushed and closed, and the
   // loop exits once all are gone or `deadline` passes.
   void BeginShutdown(std::chrono::steady_clock::time_point deadline);
+  // Any thread: lame duck. Every session hears OnClusterChanged (clients
+  // get INFO with ldm) and the client connections of this moment are
+  // closed, a share per tick, between `first_close` and `last_close`.
+  void BeginLameDuck(std::chrono::steady_clock::time_point first_close,
+                     std::chrono::steady_clock::time_point last_close);
 
   int index() const { return index_; }
   io::EventLoop& loop() { return loop_; }
@@ -72,6 +81,7 @@ class Worker {
   void EndTurn();
   void FlushQueued();
   void Tick();
+  void CloseLameDuckClients(std::chrono::steady_clock::time_point now);
   std::vector<std::shared_ptr<Connection>> Snapshot() const;
 
   Server& server_;
@@ -85,6 +95,10 @@ class Worker {
   std::vector<std::shared_ptr<Connection>> retired_;
   bool shutting_down_ = false;
   std::chrono::steady_clock::time_point shutdown_deadline_{};
+  // Lame duck: clients still to close, and the window to spread them over.
+  std::vector<std::weak_ptr<Connection>> lame_duck_clients_;
+  size_t lame_duck_total_ = 0;
+  std::chrono::steady_clock::time_point lame_duck_first_{}, lame_duck_last_{};
 };
 
 }  // namespace tern::server

@@ -154,6 +154,7 @@ const FieldSpec<ConnectOptions> kConnectFields[] = {
     {"sig", &ConnectOptions::sig},
     {"account", &ConnectOptions::account},
     {"new_account", &ConnectOptions::new_account},
+    {"interest_barrier", &ConnectOptions::interest_barrier},
 };
 
 const FieldSpec<ServerInfo> kInfoFields[] = {
@@ -179,6 +180,7 @@ const FieldSpec<ServerInfo> kInfoFields[] = {
     {"domain", &ServerInfo::domain},
     {"connect_urls", &ServerInfo::connect_urls},
     {"ldm", &ServerInfo::ldm},
+    {"interest_barrier", &ServerInfo::interest_barrier},
 };
 
 // Invalid UTF-8 in a name must not throw out of dump(); replace it instead.
@@ -212,6 +214,7 @@ std::string EncodeConnect(const ConnectOptions& o) {
   j["echo"] = o.echo;
   j["headers"] = o.headers;
   j["no_responders"] = o.no_responders;
+  if (o.interest_barrier) j["interest_barrier"] = true;
   return "CONNECT " + Dump(j) + "\r\n";
 }
 
@@ -239,6 +242,7 @@ std::string EncodeInfo(const ServerInfo& info) {
   if (!info.domain.empty()) j["domain"] = info.domain;
   if (!info.connect_urls.empty()) j["connect_urls"] = info.connect_urls;
   if (info.ldm) j["ldm"] = true;
+  if (info.interest_barrier) j["interest_barrier"] = true;
   return "INFO " + Dump(j) + " \r\n";
 }
 

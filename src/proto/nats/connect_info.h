@@ -34,6 +34,10 @@ struct ConnectOptions {
   // are gone); kept so the server can do the same.
   std::string account;
   bool new_account = false;
+  // tern: PINGs are answered only once every peer node has the interest
+  // this client set up before them (docs/clustering.md). nats-server
+  // ignores the field.
+  bool interest_barrier = false;
 };
 
 // Decodes a CONNECT body into *out the way Go's encoding/json does for
@@ -74,6 +78,7 @@ struct ServerInfo {
   std::string domain;                     // omitempty
   std::vector<std::string> connect_urls;  // omitempty
   bool ldm = false;                       // omitempty: lame-duck mode
+  bool interest_barrier = false;          // omitempty: tern; CONNECT may ask for the barrier
 };
 
 // "INFO {json} \r\n". The blank before CRLF is what nats-server sends.

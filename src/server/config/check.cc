@@ -59,6 +59,33 @@ void CheckTls(Builder* b, std::string_view prefix, const TlsOptions& tls) {
   }
 }
 
+void CheckCluster(Builder* b) {
+  const ClusterOptions& c = b->opts.cluster;
+  for (std::string_view name : {"cluster.listen", "cluster.advertise", "client_advertise"}) {
+    const auto& text = *static_cast<const std::string*>(b->Field(SpecNamed(name)));
+    if (text.empty()) continue;
+    if (std::string why = CheckHostPort(text); !why.empty())
+      b->errors.push_back(fmt::format("{}: {}", With(*b, name), why));
+  }
+  if (!c.listen.empty() && (!c.host.empty() || c.port != 0)) {
+    b->errors.push_back(fmt::format("{} and {} both give the route listener's address; use one",
+                                    With(*b, "cluster.listen"), c.host.empty() ? "cluster.port" : "cluster.host"));
+  }
+  if (c.tls.enabled() && c.tls.ca_file.empty()) {
+    b->errors.push_back(fmt::format("{} needs cluster.tls.ca_file: nodes verify each other's certificates against it",
+                                    With(*b, "cluster.tls.cert_file")));
+  }
+  for (const std::string& endpoint : c.etcd.endpoints) {
+    if (!endpoint.starts_with("http://")) {
+      b->errors.push_back(fmt::format("{}: '{}' must be an http://host:port URL (etcd's JSON gateway)",
+                                      With(*b, "cluster.etcd.endpoints"), endpoint));
+    }
+  }
+  if (!c.name.empty() && c.name.find_first_of(" \t\r\n") != std::string::npos) {
+    b->errors.push_back(fmt::format("{}: a cluster name has no blanks", With(*b, "cluster.name")));
+  }
+}
+
 }  // namespace
 
 void Check(Builder* b) {
@@ -78,6 +105,8 @@ void Check(Builder* b) {
 
   CheckTls(b, "tls", o.tls);
   CheckTls(b, "websocket.tls", o.websocket.tls);
+  CheckTls(b, "cluster.tls", o.cluster.tls);
+  CheckCluster(b);
   if (const Spec& tls = SpecNamed("tls");
       b->switches.contains(&tls) && (o.tls.cert_file.empty() || o.tls.key_file.empty())) {
     b->errors.push_back(
@@ -100,6 +129,7 @@ void Check(Builder* b) {
 
 void CheckFiles(Builder* b) {
   std::vector<std::string_view> blocks = {"tls"};
+  if (b->opts.cluster.enabled()) blocks.push_back("cluster.tls");
   if (b->opts.websocket.enabled() && !b->opts.websocket.no_tls) blocks.push_back("websocket.tls");
   for (std::string_view prefix : blocks) {
     for (std::string_view file : {"cert_file", "key_file", "ca_file"}) {

@@ -81,11 +81,27 @@ constexpr NatsKey kWebsocketKeys[] = {
     {"allowed_origins allowed_origin allow_origins allow_origin origins origin", Act::kOption, "allowed_origins"},
     {"handshake_timeout", Act::kOption, "handshake_timeout"},
     {"compression compress", Act::kOption, "compression"},
-    {"advertise", Act::kWarn, {}, "tern advertises no WebSocket URLs (no cluster yet)"},
+    {"advertise", Act::kWarn, {}, "tern advertises only client URLs to clients, not WebSocket ones"},
     {"authorization authentication jwt_cookie user_cookie pass_cookie token_cookie no_auth_user", Act::kRefuse, {},
      kNoAuth},
 };
 constexpr NatsBlock kWebsocket = {kWebsocketKeys};
+
+constexpr NatsKey kClusterKeys[] = {
+    {"name", Act::kOption, "name"},
+    {"listen", Act::kListen, "host port"},
+    {"host net", Act::kOption, "host"},
+    {"port", Act::kOption, "port"},
+    {"routes", Act::kOption, "routes"},
+    {"cluster_advertise advertise", Act::kOption, "advertise"},
+    {"tls", Act::kBlock, "tls", {}, &kTls},
+    {"connect_retries", Act::kWarn, {}, "tern redials known peers forever, with backoff"},
+    {"no_advertise", Act::kWarn, {}, "tern always tells clients the other nodes' URLs"},
+    {"pool_size compression", Act::kWarn, {}, "tern holds one uncompressed route per pair of nodes"},
+    {"authorization", Act::kRefuse, {}, "tern has no route authentication yet (use cluster.tls with verify)"},
+    {"permissions", Act::kRefuse, {}, "tern has no route permissions, so every subject would cross"},
+};
+constexpr NatsBlock kCluster = {kClusterKeys};
 
 constexpr NatsKey kTopKeys[] = {
     {"listen", Act::kListen, "addr port"},
@@ -115,10 +131,12 @@ constexpr NatsKey kTopKeys[] = {
     {"pidfile pid_file ports_file_dir", Act::kWarn, {}, "tern writes no pid or ports file"},
     {"prof_port", Act::kWarn, {}, "tern has no profiling endpoint"},
     {"https https_port http_base_path max_closed_clients", Act::kWarn, {}, kNoMonitoring},
-    {"client_advertise connect_error_reports reconnect_error_reports server_tags", Act::kWarn, {},
-     "tern has no cluster yet, so there is nothing to advertise or report"},
-    {"lame_duck_duration lame_duck_grace_period", Act::kWarn, {},
-     "tern has no lame-duck mode; on SIGTERM it flushes clients for up to shutdown_grace and exits"},
+    {"client_advertise", Act::kOption, "client_advertise"},
+    {"cluster", Act::kBlock, "cluster", {}, &kCluster},
+    {"connect_error_reports reconnect_error_reports", Act::kWarn, {}, "tern logs every failed route dial at debug level"},
+    {"server_tags", Act::kWarn, {}, "tern has no server tags"},
+    {"lame_duck_duration", Act::kOption, "lame_duck_duration"},
+    {"lame_duck_grace_period", Act::kOption, "lame_duck_grace_period"},
     {"disable_sublist_cache no_sublist_cache", Act::kWarn, {}, "tern's match cache is always on"},
     {"no_header_support", Act::kWarn, {}, "tern always supports headers (clients still choose)"},
     {"no_system_account no_system no_sys_acc", Act::kWarn, {}, "tern has no system account"},
@@ -133,7 +151,6 @@ constexpr NatsKey kTopKeys[] = {
     {"operator operators root roots root_operator root_operators resolver account_resolver accounts_resolver "
      "resolver_tls resolver_preload resolver_pinned_accounts trusted trusted_keys system_account system",
      Act::kRefuse, {}, kNoJwt},
-    {"cluster", Act::kRefuse, {}, "tern has no clustering yet, so this node would run alone"},
     {"gateway", Act::kRefuse, {}, "tern has no gateways, so messages would not reach other clusters"},
     {"leaf leafnodes", Act::kRefuse, {}, "tern has no leaf nodes, so messages would not reach the remotes"},
     {"jetstream store_dir storedir default_js_domain", Act::kRefuse, {}, kNoJetStream},

@@ -210,6 +210,8 @@ TEST_F(NatsFileTest, NatsUnits) {
   auto load = [&](const std::string& text) { return Load({"-c", WriteFile("u.conf", text)}); };
   EXPECT_EQ(load("ping_interval: 120\n").options.ping_interval, milliseconds(120'000));
   EXPECT_EQ(load("write_deadline: 10\n").options.write_deadline, milliseconds(10'000));
+  EXPECT_EQ(load("lame_duck_duration: \"30s\"\n").options.lame_duck_duration, milliseconds(30'000));
+  EXPECT_EQ(load("lame_duck_grace_period: 2\n").options.lame_duck_grace_period, milliseconds(2'000));
   EXPECT_EQ(load("ping_interval: 2s\n").options.ping_interval, milliseconds(2000));  // bare, as 2.9+ reads it
   EXPECT_EQ(load("ping_interval: \"1m30s\"\n").options.ping_interval, milliseconds(90'000));
   EXPECT_EQ(
@@ -239,7 +241,7 @@ TEST_F(NatsFileTest, NatsUnits) {
 TEST_F(NatsFileTest, UnsupportedOptionsWarnOrRefuse) {
   std::string path = WriteFile("full.conf", R"(port: -1
 syslog: true
-lame_duck_duration: "2m"
+prof_port: 6060
 authorization {
   timeout: 2
   users: [
@@ -248,7 +250,7 @@ authorization {
 }
 accounts { A { users: [{user: bob, password: b}] } }
 no_auth_user: bob
-cluster { name: c1, listen: 0.0.0.0:6222 }
+cluster { name: c1, listen: 0.0.0.0:6222, permissions: {publish: "x"} }
 jetstream { store_dir: /tmp/js }
 mqtt { port: 1883 }
 tls {
@@ -270,7 +272,7 @@ max_subscriptionz: 10
   EXPECT_TRUE(HasError(r, path + ":6: authorization.users" + refuse + "tern has no authentication"));
   EXPECT_TRUE(HasError(r, path + ":10: accounts" + refuse + "tern has no accounts"));
   EXPECT_TRUE(HasError(r, path + ":11: no_auth_user" + refuse));
-  EXPECT_TRUE(HasError(r, path + ":12: cluster" + refuse + "tern has no clustering yet"));
+  EXPECT_TRUE(HasError(r, path + ":12: cluster.permissions" + refuse + "tern has no route permissions"));
   EXPECT_TRUE(HasError(r, path + ":13: jetstream" + refuse + "tern has no JetStream"));
   EXPECT_TRUE(HasError(r, path + ":14: mqtt" + refuse));
   EXPECT_TRUE(HasError(r, path + ":18: tls.cipher_suites" + refuse + "tern cannot honour this TLS setting"));
@@ -280,10 +282,34 @@ max_subscriptionz: 10
       HasError(r, path + ":27: max_subscriptionz: unknown nats-server option (did you mean max_subscriptions?)"));
   EXPECT_EQ(r.errors.size(), 10u) << Joined(r.errors);
   EXPECT_TRUE(HasWarning(r, path + ":2: syslog: nats-server option not supported by tern, ignored: tern logs to"));
-  EXPECT_TRUE(HasWarning(r, path + ":3: lame_duck_duration: nats-server option not supported by tern, ignored: tern "
-                                   "has no lame-duck mode"));
+  EXPECT_TRUE(HasWarning(r, path + ":3: prof_port: nats-server option not supported by tern, ignored: tern "
+                                   "has no profiling endpoint"));
   EXPECT_TRUE(HasWarning(r, path + ":25: websocket.advertise: nats-server option not supported by tern, ignored"));
   EXPECT_EQ(r.warnings.size(), 3u) << Joined(r.warnings);
+}
+
+TEST_F(NatsFileTest, ClusterBlockMapsOntoClusterOptions) {
+  std::string path = WriteFile("cluster.conf", R"(port: -1
+client_advertise: "10.1.1.1:4222"
+cluster {
+  name: east
+  listen: 127.0.0.1:6333
+  routes: ["nats-route://127.0.0.1:6334", "nats://127.0.0.1:6335"]
+  cluster_advertise: "10.1.1.1:6333"
+  connect_retries: 3
+}
+)");
+  ConfigResult r = Load({"-c", path});
+  EXPECT_TRUE(r.errors.empty()) << Joined(r.errors);
+  const ClusterOptions& c = r.options.cluster;
+  EXPECT_EQ(c.name, "east");
+  EXPECT_EQ(c.host, "127.0.0.1");
+  EXPECT_EQ(c.port, 6333);
+  EXPECT_EQ(c.routes, (std::vector<std::string>{"nats-route://127.0.0.1:6334", "nats://127.0.0.1:6335"}));
+  EXPECT_EQ(c.advertise, "10.1.1.1:6333");
+  EXPECT_EQ(r.options.client_advertise, "10.1.1.1:4222");
+  EXPECT_TRUE(c.enabled());
+  EXPECT_TRUE(HasWarning(r, path + ":8: cluster.connect_retries: nats-server option not supported by tern, ignored"));
 }
 
 TEST_F(NatsFileTest, ValueErrorsNameTheNatsKeyAndTheTernOption) {

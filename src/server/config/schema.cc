@@ -19,6 +19,7 @@ namespace {
 constexpr std::string_view kLevelNames[] = {"trace", "debug", "info", "warn", "error", "off"};
 constexpr std::string_view kQueuePolicyNames[] = {"random", "round_robin"};
 constexpr std::string_view kTlsVersions[] = {"1.2", "1.3"};
+constexpr std::string_view kClusterQueuePolicyNames[] = {"local_first", "random", "round_robin"};
 
 constexpr int64_t kIntMax = INT_MAX;
 
@@ -128,6 +129,13 @@ std::vector<Spec> BuildSchema() {
       {.name = "shutdown_grace", .kind = Kind::kDuration, .path = {HopTo<&Options::shutdown_grace>},
        .help = "Time to flush clients on SIGTERM/SIGINT before exiting.",
        .reloadable = true},
+      {.name = "lame_duck_duration", .kind = Kind::kDuration, .path = {HopTo<&Options::lame_duck_duration>},
+       .help = "SIGUSR2 (lame duck): stop accepting, tell clients (INFO ldm) and peers, close the clients "
+               "spread over this time, then exit.",
+       .min = 1, .reloadable = true},
+      {.name = "lame_duck_grace_period", .kind = Kind::kDuration, .path = {HopTo<&Options::lame_duck_grace_period>},
+       .help = "Part of lame_duck_duration before the first client is closed.",
+       .reloadable = true},
       {.name = "queue_policy", .kind = Kind::kEnum, .path = {HopTo<&Options::queue_policy>},
        .help = "How a queue group member is chosen for each message.",
        .choices = kQueuePolicyNames, .reloadable = true, .enum_type = &kEnumOf<QueuePolicy>},
@@ -171,6 +179,55 @@ std::vector<Spec> BuildSchema() {
   Attach(&s, "websocket", ws, websocket, "Native protocol over WebSocket (nats-server: websocket {})");
   Attach(&s, "websocket.tls", {HopTo<&Options::websocket>, HopTo<&WebsocketOptions::tls>}, kTlsFields,
          "TLS on the WebSocket listener (nats-server: websocket { tls {} })");
+
+  s.push_back({.name = "client_advertise", .kind = Kind::kString, .path = {HopTo<&Options::client_advertise>},
+               .help = "host:port that clients of other nodes are told to reach this node at (connect_urls).",
+               .metavar = "host:port", .default_note = "addr:port"});
+  const std::vector<Hop> cl = {HopTo<&Options::cluster>};
+  const Spec cluster[] = {
+      {.name = "name", .kind = Kind::kString, .path = {HopTo<&ClusterOptions::name>},
+       .help = "Cluster name; a route to a node of another cluster is refused.",
+       .flags = "cluster_name", .metavar = "name", .default_note = "none"},
+      {.name = "listen", .kind = Kind::kString, .path = {HopTo<&ClusterOptions::listen>},
+       .help = "host:port for routes from other nodes (turns the cluster on).",
+       .flags = "cluster", .metavar = "[nats://]host:port", .default_note = "off", .check_item = CheckHostPort},
+      {.name = "host", .kind = Kind::kString, .path = {HopTo<&ClusterOptions::host>},
+       .help = "Address for routes, when cluster.listen is not given.", .metavar = "host", .default_note = "addr"},
+      {.name = "port", .kind = Kind::kPort, .path = {HopTo<&ClusterOptions::port>},
+       .help = "Port for routes; 0 = 6222 once the cluster is on, -1 = a random free port.",
+       .min = -1, .max = 65535},
+      {.name = "routes", .kind = Kind::kStringList, .path = {HopTo<&ClusterOptions::routes>},
+       .help = "Seed routes to join (peers learned from them are dialled too).",
+       .flags = "routes", .metavar = "[nats-route://]host:port,...", .default_note = "none",
+       .check_item = CheckHostPort},
+      {.name = "advertise", .kind = Kind::kString, .path = {HopTo<&ClusterOptions::advertise>},
+       .help = "host:port peers are told to dial this node at.",
+       .aliases = "cluster_advertise", .metavar = "host:port", .default_note = "the listener",
+       .check_item = CheckHostPort},
+      {.name = "max_pending", .kind = Kind::kSize, .path = {HopTo<&ClusterOptions::max_pending>},
+       .help = "Bytes buffered per route; past it messages to that node are dropped and counted.", .min = 1},
+      {.name = "queue_policy", .kind = Kind::kEnum, .path = {HopTo<&ClusterOptions::queue_policy>},
+       .help = "Queue groups across nodes: a local member first, or random / round_robin over all members.",
+       .choices = kClusterQueuePolicyNames, .reloadable = true, .enum_type = &kEnumOf<ClusterQueuePolicy>},
+      {.name = "ping_interval", .kind = Kind::kDuration, .path = {HopTo<&ClusterOptions::ping_interval>},
+       .help = "Route keepalive; a route missing max_pings_out answers is closed and redialled.", .min = 1},
+      {.name = "barrier_timeout", .kind = Kind::kDuration, .path = {HopTo<&ClusterOptions::barrier_timeout>},
+       .help = "Longest an interest barrier (CONNECT interest_barrier) waits for a peer's answer.", .min = 1},
+  };
+  Attach(&s, "cluster", cl, cluster, "Cluster routes (nats-server: cluster {})");
+  Attach(&s, "cluster.tls", {HopTo<&Options::cluster>, HopTo<&ClusterOptions::tls>}, kTlsFields,
+         "TLS on routes, both ways (nats-server: cluster { tls {} })");
+  const Spec etcd[] = {
+      {.name = "endpoints", .kind = Kind::kStringList, .path = {HopTo<&EtcdOptions::endpoints>},
+       .help = "etcd members (http://host:port) to register with and learn peers from.",
+       .metavar = "http://host:port,...", .default_note = "none (etcd off)"},
+      {.name = "prefix", .kind = Kind::kString, .path = {HopTo<&EtcdOptions::prefix>},
+       .help = "Key prefix the nodes of this cluster register under.", .min = 1},
+      {.name = "ttl", .kind = Kind::kDuration, .path = {HopTo<&EtcdOptions::ttl>},
+       .help = "Lease TTL: how long a node that stopped renewing stays listed.", .min = 2000},
+  };
+  Attach(&s, "cluster.etcd", {HopTo<&Options::cluster>, HopTo<&ClusterOptions::etcd>}, etcd,
+         "Membership from etcd (v3 JSON gateway)");
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "base/host_port.h"
 #include "base/units.h"
 #include "proto/subject.h"
 #include "server/config/config.h"
@@ -321,6 +322,11 @@ std::string CheckOrigin(std::string_view origin) {
   bool host_ok = !host.empty() && host.find_first_of("/ \t?#") == std::string_view::npos;
   if (!scheme_ok || !host_ok) return fmt::format("'{}' is not an origin (scheme://host[:port])", origin);
   return {};
+}
+
+std::string CheckHostPort(std::string_view text) {
+  auto parsed = base::ParseHostPort(text, /*default_port=*/6222);
+  return parsed.ok() ? std::string() : parsed.message();
 }
 
 }  // namespace tern::server::config

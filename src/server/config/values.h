@@ -37,5 +37,7 @@ std::string JoinChoices(std::span<const std::string_view> choices, std::string_v
 std::string CheckLingerRule(const LingerRule& rule);
 // Why `origin` is not scheme://host[:port], or "".
 std::string CheckOrigin(std::string_view origin);
+// host:port, optionally with a scheme (a route URL, cluster.listen).
+std::string CheckHostPort(std::string_view text);
 
 }  // namespace tern::server::config

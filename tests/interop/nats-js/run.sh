@@ -10,7 +10,8 @@ set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 skip() { echo "SKIP: $*"; exit 77; }
 
-script=run.mjs
+# TERN_INTEROP_SCRIPT picks another scenario driver (cluster.mjs).
+script=${TERN_INTEROP_SCRIPT:-run.mjs}
 if [ "${1:-}" = --browser ]; then
   script=browser.mjs
   shift

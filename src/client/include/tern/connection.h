@@ -103,8 +103,13 @@ class Connection {
   Result<Message> Request(const Message& msg, std::chrono::milliseconds timeout);
 
   // Sends PING and waits for the PONG, which proves the server has processed
-  // everything sent before it.
-  Status Flush(std::chrono::milliseconds timeout);
+  // everything sent before it. cluster = true (needs
+  // Options::interest_barrier): the PONG also proves that every node of a
+  // tern cluster knows this connection's subscriptions, so a message
+  // published anywhere after it reaches them. With that option on, every
+  // PING is such a barrier (the server cannot tell them apart), so a plain
+  // Flush() waits for the peers too.
+  Status Flush(std::chrono::milliseconds timeout, bool cluster = false);
   // Unsubscribes everything, lets in-flight messages be handled, flushes
   // pending publishes, then closes. Publishing stays allowed until the flush.
   Status Drain(std::chrono::milliseconds timeout);

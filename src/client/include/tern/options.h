@@ -143,6 +143,10 @@ struct Options {
   size_t sub_pending_bytes = 64 * 1024 * 1024;
 
   bool echo = true;  // false: do not receive our own publishes
+  // Ask a tern server to answer PINGs only once every node of its cluster
+  // has this connection's subscriptions (the interest barrier, see
+  // Connection::Flush). Ignored by nats-server.
+  bool interest_barrier = false;
   std::string inbox_prefix = "_INBOX";
   // Identity for direct messages (_TERN.DM.<client_id>); random when empty.
   std::string client_id;
@@ -168,6 +172,7 @@ struct ServerInfo {
   uint64_t client_id = 0;
   std::vector<std::string> connect_urls;
   bool lame_duck = false;
+  bool interest_barrier = false;  // a tern server that offers the barrier
 };
 
 }  // namespace tern
