@@ -39,6 +39,7 @@ class TernFlavor : public ServerFlavor {
     if (l.max_pings_out) flag("max_pings_out", std::to_string(*l.max_pings_out));
     if (l.write_deadline) flag("write_deadline", FormatDuration(*l.write_deadline));
     if (l.queue_policy) flag("queue_policy", *l.queue_policy);
+    if (l.config_file) flag("config", *l.config_file);
     return a;
   }
 };
@@ -54,6 +55,10 @@ class NatsFlavor : public ServerFlavor {
   std::string Unsupported(const ServerLimits& l) const override {
     if (l.queue_policy && *l.queue_policy != "random") {
       return "nats-server has no queue policy option (always random)";
+    }
+    if (l.config_file && (l.max_payload || l.max_control_line || l.max_pending || l.max_connections ||
+                          l.max_subscriptions || l.ping_interval || l.max_pings_out || l.write_deadline)) {
+      return "the nats flavour takes limits or a config file, not both";
     }
     return "";
   }
@@ -71,7 +76,10 @@ class NatsFlavor : public ServerFlavor {
     if (l.max_pings_out) conf << "ping_max: " << *l.max_pings_out << "\n";
     if (l.write_deadline) conf << "write_deadline: \"" << l.write_deadline->count() << "ms\"\n";
     const std::string text = conf.str();
-    if (!text.empty()) {
+    if (l.config_file) {
+      a.push_back("-c");
+      a.push_back(*l.config_file);
+    } else if (!text.empty()) {
       const std::string path = work_dir + "/nats-server.conf";
       std::ofstream(path) << text;
       a.push_back("-c");
