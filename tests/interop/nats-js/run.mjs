@@ -5,7 +5,7 @@
 // Usage: node run.mjs [--tern PATH] [--nats PATH] [--only tern|nats]
 // Paths default to env TERN_SERVER_BIN / NATS_SERVER_BIN, then nats-server on PATH.
 import { spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdtempSync } from "node:fs";
+import { createWriteStream, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -111,9 +111,12 @@ async function stopServer(name, state, expectedCode) {
   return true;
 }
 
-function runScenario(name, url) {
+function runScenario(name, url, script = "scenario.mjs", extra = [], env = process.env) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(here, "scenario.mjs"), url], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [path.join(here, script), url, ...extra], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env,
+    });
     const prefix = (chunk) =>
       chunk
         .toString()
@@ -138,6 +141,29 @@ const targets = [
 ].filter((t) => !args.only || t.key === args.only);
 
 const logDir = mkdtempSync(path.join(os.tmpdir(), "tern-interop-"));
+
+// The secured passes: one nats-server configuration file that both servers
+// read as it is, and the token given as nats-server's --auth flag.
+const { nkeys } = await import("nats");
+const nkeyUser = nkeys.createUser();
+const authConf = path.join(logDir, "auth.conf");
+writeFileSync(
+  authConf,
+  `authorization {
+  users: [
+    {user: alice, password: alice-secret, permissions: {publish: "orders.>", subscribe: ["orders.>", "_INBOX.>"]}}
+    {user: bob, password: "$2b$11$VGAx9IK8Jwfh4pDKS1HCe.KsL0AnvUBPXLCP.JmnW5hN2pZd7tN56"}
+    {nkey: ${nkeyUser.getPublicKey()}}
+  ]
+}
+`,
+);
+const authPasses = [
+  { label: "users", args: ["-c", authConf] },
+  { label: "token", args: ["--auth", "t0ken-secret"] },
+];
+const authEnv = { ...process.env, NKEY_SEED: new TextDecoder().decode(nkeyUser.getSeed()) };
+
 let allOk = true;
 for (const t of targets) {
   if (!t.binary || !existsSync(t.binary)) {
@@ -161,6 +187,24 @@ for (const t of targets) {
     console.log(`# ${t.name} log: ${state.logPath}`);
   }
   console.log(`# ${t.name}: ${ok && stoppedOk ? "PASS" : "FAIL"}`);
+
+  for (const pass of authPasses) {
+    const name = `${t.name} (${pass.label})`;
+    let secured;
+    try {
+      secured = await startServer(name, t.binary, logDir, [...(t.args || []), ...pass.args]);
+    } catch (err) {
+      console.log(`not ok - ${name} start: ${err.message}`);
+      allOk = false;
+      continue;
+    }
+    const passOk = await runScenario(name, `nats://127.0.0.1:${secured.port}`, "auth_scenario.mjs", [pass.label], authEnv);
+    const passStopped = await stopServer(name, secured, t.expectedCode);
+    if (!passOk || !passStopped) {
+      allOk = false;
+      console.log(`# ${name} log: ${secured.logPath}`);
+    }
+  }
 }
 console.log(allOk ? "# interop: all servers passed" : "# interop: FAILED");
 process.exit(allOk ? 0 : 1);
