@@ -110,12 +110,19 @@ struct StatusOptions {
   bool json = false;
 };
 
+struct PasswdOptions {
+  std::string password;  // empty: from the terminal or standard input
+  int cost = 11;
+  bool allow_short = false;
+};
+
 int RunPub(const GlobalOptions& g, const PubOptions& o);
 int RunSub(const GlobalOptions& g, const SubOptions& o);
 int RunReq(const GlobalOptions& g, const ReqOptions& o);
 int RunReply(const GlobalOptions& g, const ReplyOptions& o);
 int RunBench(const GlobalOptions& g, const BenchOptions& o);
 int RunStatus(const GlobalOptions& g, const StatusOptions& o);
+int RunPasswd(const PasswdOptions& o);  // needs no server
 
 // --- helpers (common.cc) ---
 

@@ -280,12 +280,24 @@ int main(int argc, char** argv) {
   status_cmd->add_flag("--json", status.json, "Print as one JSON object");
   status_cmd->footer(Footer("  tern status -s nats://127.0.0.1:4222"));
 
+  // passwd
+  PasswdOptions passwd;
+  auto* passwd_cmd = app.add_subcommand("passwd", "Print a bcrypt hash of a password for the server's config");
+  passwd_cmd->add_option("--pass", passwd.password,
+                         "The password (default: asked on the terminal, or one line of standard input)");
+  passwd_cmd->add_option("--cost", passwd.cost, "bcrypt cost, 4..31 (each step doubles the work)")
+      ->check(CLI::Range(4, 31))
+      ->capture_default_str();
+  passwd_cmd->add_flag("--allow-short", passwd.allow_short, "Accept a password shorter than 8 characters");
+  passwd_cmd->footer(Footer("  tern passwd                     (asks twice, without echo)\n"
+                            "  echo -n 'long secret' | tern passwd --cost 12"));
+
   // CLI11 would only say "A subcommand is required" for a misspelt one.
   bool known = argc < 2 || argv[1][0] == '-';
   for (const auto* cmd : app.get_subcommands({})) known = known || cmd->get_name() == argv[1];
   if (!known) {
     std::fprintf(stderr,
-                 "tern: unknown command '%s' (want pub, sub, req, reply, bench or status)\n"
+                 "tern: unknown command '%s' (want pub, sub, req, reply, bench, status or passwd)\n"
                  "Run with --help for more information.\n",
                  argv[1]);
     return kExitUsage;
@@ -352,5 +364,6 @@ int main(int argc, char** argv) {
     return RunBench(g, bench);
   }
   if (app.got_subcommand(status_cmd)) return RunStatus(g, status);
+  if (app.got_subcommand(passwd_cmd)) return RunPasswd(passwd);
   return kExitUsage;
 }

@@ -18,6 +18,13 @@ Standard library (and the openssl command for tls/wss) only. Example:
   python3 bench/load/compare.py --tern build/apps/tern-server --nats /usr/bin/nats-server
   python3 bench/load/compare.py --transports tcp,tls,ws,wss --only pubsub16,reqrep,idle10k
   python3 bench/load/compare.py --long-lived --only fanout10,reqrep --reqrep-msgs 50000 --rounds 5
+
+The cost of authorization: --permissions N gives the servers named by
+--permissions-on (a, b or both) a nats-server configuration file in which
+every client (no_auth_user) holds N publish and N subscribe allow patterns
+and as many deny patterns, the loadgen's subject allowed among them:
+  python3 bench/load/compare.py --only pubsub128 --permissions 100 --permissions-on a \
+      --tern build-rel/apps/tern-server --nats build-rel/apps/tern-server --names tern-perms,tern
 """
 
 import argparse
@@ -64,6 +71,26 @@ QUICK_DIVISOR = 5
 COUNT_FLAGS = ("--msgs", "--warmup")
 LOADGEN_TIMEOUT_S = 60
 TRANSPORTS = ("tcp", "tls", "ws", "wss")
+
+
+def permissions_conf(n, path):
+    """A nats-server file (both servers read it as it is): an anonymous
+    client becomes `bench`, whose N allow patterns per direction include the
+    loadgen's subject and whose N deny patterns do not touch it."""
+    def quoted(items):
+        return ", ".join(f'"{i}"' for i in items)
+    allow = ["bench.load"] + [f"svc{i}.*.requests" if i % 2 else f"app{i}.>" for i in range(1, n)]
+    deny = [f"bench.load.deny{i}" if i % 2 else f"secret{i}.>" for i in range(n)]
+    Path(path).write_text(f"""authorization {{
+  users: [
+    {{user: bench, password: unused-bench-password, permissions: {{
+      publish: {{allow: [{quoted(allow)}], deny: [{quoted(deny)}]}}
+      subscribe: {{allow: [{quoted(allow)}], deny: [{quoted(deny)}]}}
+    }}}}
+  ]
+}}
+no_auth_user: bench
+""")
 
 
 def free_port():
@@ -366,6 +393,10 @@ def main():
     parser.add_argument("--quick", action="store_true", help=f"message counts / {QUICK_DIVISOR}, 1 round (~1 min)")
     parser.add_argument("--json", help="also write every raw result to this file")
     parser.add_argument("--names", default="tern,nats", help="column names for A,B (default tern,nats)")
+    parser.add_argument("--permissions", type=int, default=0,
+                        help="N allow + N deny patterns per direction for every client (see above)")
+    parser.add_argument("--permissions-on", choices=["a", "b", "both"], default="both",
+                        help="which servers get --permissions (default both)")
     opts = parser.parse_args()
 
     tern = opts.tern or find_default(["build*/apps/tern-server", "build*/apps/tern-server/tern-server"])
@@ -396,6 +427,11 @@ def main():
     command = " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv])
     log_dir = tempfile.mkdtemp(prefix="tern-compare-")
     certs = make_certs(log_dir) if any(t in ("tls", "wss") for t in transports) else None
+    if opts.permissions > 0:
+        conf = os.path.join(log_dir, "permissions.conf")
+        permissions_conf(opts.permissions, conf)
+        for i in {"a": [0], "b": [1], "both": [0, 1]}[opts.permissions_on]:
+            servers[i][2].extend(["-c", conf])  # tcp only: tls/ws give nats-server a -c of their own
 
     rows = [(scen, t) for scen in selected for t in transports]
     # values[(scenario, transport)][key][server index] -> list over rounds

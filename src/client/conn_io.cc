@@ -118,7 +118,9 @@ Status ConnImpl::ConnectTo(const ServerUrl& url, std::shared_ptr<Transport>* out
           h.set_transport(t.get());
         }
         std::string hello;
-        AppendConnect(hello, options_, url, tls);
+        if (!AppendConnect(hello, options_, url, tls, info->nonce)) {
+          return Status(Code::kInvalidArgument, where + "nkey_seed is not a user NKey seed");
+        }
         hello.append("PING\r\n");
         if (!t->WriteAll(hello)) {
           // A server that refused us (a TLS alert about our certificate, an

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <random>
 
+#include "nkey_sign.h"
 #include "proto/nats/connect_info.h"
 #include "proto/subject.h"
 
@@ -45,7 +46,7 @@ void AppendUnsub(OutBuffer& out, uint64_t sid, uint64_t max) {
   out.append("\r\n", 2);
 }
 
-void AppendConnect(std::string& out, const Options& options, const ServerUrl& url, bool tls) {
+bool AppendConnect(std::string& out, const Options& options, const ServerUrl& url, bool tls, std::string_view nonce) {
   proto::nats::ConnectOptions connect;
   connect.verbose = false;
   connect.pedantic = false;
@@ -62,7 +63,14 @@ void AppendConnect(std::string& out, const Options& options, const ServerUrl& ur
   connect.user = url_has_user ? url.user : options.user;
   if (!connect.user.empty()) connect.pass = url_has_user ? url.password : options.password;
   connect.auth_token = url.token.empty() ? options.token : url.token;
+  if (!options.nkey_seed.empty()) {
+    auto signed_nonce = SignNonce(options.nkey_seed, nonce);
+    if (!signed_nonce) return false;
+    connect.nkey = std::move(signed_nonce->public_key);
+    connect.sig = std::move(signed_nonce->signature);
+  }
   out += proto::nats::EncodeConnect(connect);
+  return true;
 }
 
 bool ParseInfo(std::string_view json, ServerInfo* out) {
@@ -79,6 +87,7 @@ bool ParseInfo(std::string_view json, ServerInfo* out) {
   info.max_payload = wire.max_payload;
   info.headers = wire.headers;
   info.auth_required = wire.auth_required;
+  info.nonce = std::move(wire.nonce);
   info.tls_required = wire.tls_required;
   info.tls_available = wire.tls_available;
   info.tls_verify = wire.tls_verify;

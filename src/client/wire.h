@@ -87,7 +87,10 @@ void AppendSub(OutBuffer& out, std::string_view subject, std::string_view queue,
 void AppendUnsub(OutBuffer& out, uint64_t sid, uint64_t max);
 // CONNECT {...}\r\n with headers and no_responders on; credentials from the
 // URL win over those in options. tls: the connection is TLS (tls_required).
-void AppendConnect(std::string& out, const Options& options, const ServerUrl& url, bool tls = false);
+// With options.nkey_seed, `nonce` (from INFO) is signed; false when the
+// seed is not a user seed.
+bool AppendConnect(std::string& out, const Options& options, const ServerUrl& url, bool tls = false,
+                   std::string_view nonce = {});
 
 bool ParseInfo(std::string_view json, ServerInfo* out);
 

@@ -286,4 +286,27 @@ std::string PeerCertificateSubject(const Stage& tls_stage) {
   return subject;
 }
 
+std::vector<std::string> PeerCertificateNames(const Stage& tls_stage) {
+  std::vector<std::string> names;
+  const auto* stage = dynamic_cast<const TlsStage*>(&tls_stage);
+  if (stage == nullptr) return names;
+  X509* cert = SSL_get1_peer_certificate(stage->ssl());
+  if (cert == nullptr) return names;
+  auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; sans != nullptr && i < sk_GENERAL_NAME_num(sans); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans, i);
+    const ASN1_IA5STRING* text = nullptr;
+    if (name->type == GEN_EMAIL) text = name->d.rfc822Name;
+    if (name->type == GEN_DNS) text = name->d.dNSName;
+    if (name->type == GEN_URI) text = name->d.uniformResourceIdentifier;
+    if (text != nullptr) {
+      names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
+                         static_cast<size_t>(ASN1_STRING_length(text)));
+    }
+  }
+  GENERAL_NAMES_free(sans);
+  X509_free(cert);
+  return names;
+}
+
 }  // namespace tern::io

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "base/status.h"
@@ -59,5 +60,8 @@ inline bool LooksLikeTlsHandshake(unsigned char first_byte) { return first_byte 
 // The subject of the peer's certificate, one line ("CN=alice,O=acme"), or
 // empty; for logs now and user mapping later (verify_and_map).
 std::string PeerCertificateSubject(const Stage& tls_stage);
+// The peer certificate's subject alternative names: email addresses, DNS
+// names and URIs, as text (for mapping certificates to users).
+std::vector<std::string> PeerCertificateNames(const Stage& tls_stage);
 
 }  // namespace tern::io

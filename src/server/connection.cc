@@ -65,6 +65,12 @@ std::string_view CloseReasonText(CloseReason reason) {
       return "Maximum Connections Exceeded";
     case CloseReason::kAuthenticationTimeout:
       return "Authentication Timeout";
+    case CloseReason::kAuthenticationViolation:
+      return "Authentication Failure";
+    case CloseReason::kAuthenticationExpired:
+      return "Authentication Expired";
+    case CloseReason::kConnectionRateExceeded:
+      return "Connection Rate Exceeded";
     case CloseReason::kTlsHandshakeError:
       return "TLS Handshake Failure";
     case CloseReason::kWebsocketHandshakeError:
@@ -94,6 +100,9 @@ io::CloseKind CloseKindOf(CloseReason reason) {
     case CloseReason::kSlowConsumerWriteDeadline:
     case CloseReason::kMaxConnections:
     case CloseReason::kAuthenticationTimeout:
+    case CloseReason::kAuthenticationViolation:
+    case CloseReason::kAuthenticationExpired:
+    case CloseReason::kConnectionRateExceeded:
       return io::CloseKind::kPolicy;
     case CloseReason::kReadError:
     case CloseReason::kWriteError:
@@ -262,6 +271,15 @@ std::shared_ptr<core::Sink> Connection::sink_ref() {
 std::string Connection::peer_certificate_subject() const {
   io::Stage* tls = tls_stage();
   return tls == nullptr ? std::string() : io::PeerCertificateSubject(*tls);
+}
+
+std::vector<std::string> Connection::peer_certificate_names() const {
+  io::Stage* tls = tls_stage();
+  return tls == nullptr ? std::vector<std::string>() : io::PeerCertificateNames(*tls);
+}
+
+void Connection::NotifyAuthChanged() {
+  if (!closed() && session_open_ && session_) session_->OnAuthChanged();
 }
 
 // ---- input -------------------------------------------------------------

@@ -119,6 +119,10 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   // The peer's certificate subject, when TLS with client certificates is on.
   std::string peer_certificate_subject() const;
   Session* session() { return session_.get(); }
+  // Its subject alternative names (email, DNS, URI).
+  std::vector<std::string> peer_certificate_names() const;
+  // Owner thread: tell the session that users or permissions were reloaded.
+  void NotifyAuthChanged();
   // The session as a core::Sink that keeps this connection alive.
   std::shared_ptr<core::Sink> sink_ref();
   uint64_t dropped_writes() const { return dropped_writes_.load(std::memory_order_relaxed); }

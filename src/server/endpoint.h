@@ -47,6 +47,10 @@ struct Endpoint {
   std::optional<WebsocketOptions> websocket;
   std::shared_ptr<const proto::ws::ServerPolicy> websocket_policy;
 
+  // Written (best effort) to a socket the acceptor refuses before any
+  // session exists (connection rate); empty: just close.
+  std::string refusal;
+
   bool secure() const { return tls_mode != TlsMode::kNone; }
   // How long every handshake on this endpoint may take together.
   std::chrono::milliseconds handshake_timeout() const;

@@ -61,6 +61,9 @@ base::Result<std::vector<Endpoint>> BuildEndpoints(const Options& options) {
         break;
     }
   }
+  if (client.tls_mode == TlsMode::kNone || client.tls_mode == TlsMode::kAfterGreeting) {
+    client.refusal = "-ERR 'connection rate exceeded'\r\n";
+  }
   endpoints.push_back(std::move(client));
 
   if (options.websocket.enabled()) {

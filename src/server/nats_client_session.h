@@ -11,13 +11,18 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "base/string_hash.h"
+#include "core/permissions.h"
 #include "core/sink.h"
 #include "core/subscription.h"
 #include "proto/nats/connect_info.h"
 #include "proto/nats/server_parser.h"
+#include "server/auth/authenticator.h"
 #include "server/session.h"
 
 namespace tern::server {
@@ -29,6 +34,9 @@ class Worker;
 // The NATS session's view of a subscription: the client's sid, echoed in MSG.
 struct NatsSubscription : core::Subscription {
   std::string sid;
+  // Allowed, but a subscribe deny pattern lies within its wildcard: drop
+  // the messages the deny names at delivery (nats-server's mperms).
+  std::atomic<bool> filtered{false};
 };
 
 class NatsClientSession final : public Session, public core::Sink, public proto::nats::ServerOpHandler {
@@ -44,6 +52,7 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   void ReleaseIdleMemory() override { parser_.ShrinkIfIdle(); }
   core::Sink* sink() override { return this; }
   void OnClusterChanged() override;
+  void OnAuthChanged() override;
 
   // core::Sink: any thread.
   bool Deliver(const core::Subscription& sub, const core::Message& msg) override;
@@ -74,6 +83,21 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   // Picks up limits changed by a reload (max_payload, max_control_line).
   void RefreshLimits();
   void Trace(std::string_view direction, std::string_view what) const;
+
+  // Authentication: CONNECT -> a request for the authenticator, checked
+  // here or on the auth pool; input that follows CONNECT waits (bounded)
+  // until the answer is back on this thread.
+  void Authenticate(const proto::nats::ConnectOptions& options);
+  void FinishAuth(auth::Decision decision);
+  void HoldInput(const char* data, size_t size);
+  bool AuthenticatedWithoutConnect();
+  // Authorization.
+  void ApplyPermissions(const core::PermissionsPtr& perms);
+  bool ResponseAllowed(std::string_view subject);
+  void PublishViolation(std::string_view subject);
+  std::string AuthUserText() const;
+  void DropForbiddenSubscriptions();
+  int MaxSubscriptions() const;
 
   Connection& conn_;
   Worker& worker_;
@@ -106,7 +130,38 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   std::atomic<uint64_t> auto_unsubscribed_{0};
   uint64_t swept_auto_unsubscribed_ = 0;
 
-  io::Clock::time_point connect_deadline_{};  // auth timeout; zero once CONNECT arrived
+  enum class AuthState : uint8_t { kWaiting, kPending, kDone };
+  AuthState auth_state_ = AuthState::kWaiting;
+  std::string held_;   // input after CONNECT while authentication is pending
+  std::string nonce_;  // sent in INFO when NKey users exist
+  std::string user_;   // the identity CONNECT earned ("" anonymous)
+  auth::Via via_ = auth::Via::kOpen;
+  uint64_t fingerprint_ = 0;
+  bool system_ = true;        // may use _TERN.* services
+  bool user_slot_ = false;    // counted in the per-user limit
+  bool ip_slot_ = false;      // counted in the per-address limit
+  bool pub_restricted_ = false, sub_restricted_ = false;
+  UserLimitOptions user_limits_;
+  core::PublishCache pub_perms_;  // owner thread; its permissions are the user's
+
+  // What delivery on other workers needs from the permissions: the
+  // subscribe deny filter and the replies allow_responses opens. Only
+  // connections that need it have one; created on the owner thread and
+  // kept to the end.
+  struct DeliveryGuard {
+    std::mutex mu;
+    core::PermissionsPtr perms;
+    std::atomic<bool> responses{false};  // perms has allow_responses: track replies
+    struct Reply {
+      io::Clock::time_point at;
+      int sent = 0;
+    };
+    std::unordered_map<std::string, Reply> replies;
+  };
+  std::unique_ptr<DeliveryGuard> guard_;
+  std::atomic<DeliveryGuard*> guard_ptr_{nullptr};
+
+  io::Clock::time_point connect_deadline_{};  // auth timeout; zero once authenticated
   io::Clock::time_point next_ping_{};
   int pings_out_ = 0;
 };

@@ -103,6 +103,61 @@ struct ClusterOptions {
   bool enabled() const { return !listen.empty() || port != 0 || !routes.empty() || etcd.enabled(); }
 };
 
+// Subject rules of one direction; entries may name a queue group
+// ("jobs.* workers", subscribe only).
+struct SubjectPermissionOptions {
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+};
+
+// nats-server's permissions block. allow_responses is `true` or
+// {max, expires}; either turns it on.
+struct PermissionOptions {
+  SubjectPermissionOptions publish;
+  SubjectPermissionOptions subscribe;
+  bool allow_responses = false;
+  int responses_max = 0;                   // 0: nats-server's default, 1
+  std::chrono::milliseconds responses_expires{0};  // 0: nats-server's default, 2m
+  bool empty() const {
+    return publish.allow.empty() && publish.deny.empty() && subscribe.allow.empty() && subscribe.deny.empty() &&
+           !responses_on();
+  }
+  bool responses_on() const { return allow_responses || responses_max != 0 || responses_expires.count() != 0; }
+};
+
+// Per-user limits; 0 = only the global limit applies.
+struct UserLimitOptions {
+  int max_connections = 0;
+  int max_subscriptions = 0;
+  uint64_t max_payload = 0;
+};
+
+// One entry of authorization.users.
+struct UserOptions {
+  std::string user;      // name; for a certificate-mapped user, the subject or SAN
+  std::string password;  // bcrypt ($2a$/$2b$/$2y$) or plain text (warned about)
+  std::string nkey;      // a user NKey (U...) instead of user/password
+  PermissionOptions permissions;  // empty: default_permissions
+  UserLimitOptions limits;
+};
+
+// nats-server's authorization {} block, plus tern's connection limits.
+struct AuthorizationOptions {
+  std::string token;
+  std::string user, password;  // a single user (nats-server: --user/--pass)
+  std::vector<UserOptions> users;
+  PermissionOptions default_permissions;
+  int max_connections_per_ip = 0;  // 0 = unlimited
+  int connection_rate = 0;         // new connections per second per source IP; 0 = unlimited
+  int connection_burst = 0;        // bucket size; 0 = connection_rate
+  // Users (or, for token setups, "token") allowed to read _TERN.STATS and
+  // _TERN.INTEREST once authorization is configured.
+  std::vector<std::string> system_users;
+  int verifier_threads = 0;  // threads that check bcrypt passwords; 0 = one per core
+
+  bool any_auth() const { return !token.empty() || !user.empty() || !users.empty(); }
+};
+
 struct Options {
   std::string server_name;  // default: the server id
   std::string addr = "0.0.0.0";
@@ -136,6 +191,9 @@ struct Options {
   // defaults and names).
   std::chrono::milliseconds lame_duck_duration{120'000};
   std::chrono::milliseconds lame_duck_grace_period{10'000};
+
+  AuthorizationOptions authorization;
+  std::string no_auth_user;  // clients without credentials become this user
 
   QueuePolicy queue_policy = QueuePolicy::kRandom;
   std::vector<LingerRule> linger;

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <random>
@@ -49,6 +50,15 @@ core::ClusterQueuePolicy ToCore(ClusterQueuePolicy policy) {
       break;
   }
   return core::ClusterQueuePolicy::kLocalFirst;
+}
+
+// Checks waiting for the auth pool before new ones are refused: at cost
+// 11 and two threads, ~10 s of bcrypt work, past any auth_timeout.
+constexpr size_t kAuthQueueBound = 256;
+
+void ConfigureLimiter(const Options& o, auth::ConnectionLimiter& limiter) {
+  const AuthorizationOptions& a = o.authorization;
+  limiter.Configure(a.connection_rate, a.connection_burst, a.max_connections_per_ip);
 }
 
 void StoreLimits(const Options& o, LiveLimits& l) {
@@ -139,6 +149,16 @@ ServerSnapshot Server::Snapshot() {
   snap.subscriptions = sublist_.count();
   snap.session_subscriptions = counters_.session_subscriptions.load(std::memory_order_relaxed);
   snap.linger = linger_.stats();
+  const ServerCounters& c = counters_;
+  snap.auth_failures = c.auth_failures.load(std::memory_order_relaxed);
+  snap.auth_timeouts = c.auth_timeouts.load(std::memory_order_relaxed);
+  snap.auth_queue_full = c.auth_queue_full.load(std::memory_order_relaxed);
+  snap.auth_offloaded = c.auth_offloaded.load(std::memory_order_relaxed);
+  snap.permission_violations = c.permission_violations.load(std::memory_order_relaxed);
+  snap.refused_connection_rate = c.refused_connection_rate.load(std::memory_order_relaxed);
+  snap.refused_ip_connections = c.refused_ip_connections.load(std::memory_order_relaxed);
+  snap.refused_user_connections = c.refused_user_connections.load(std::memory_order_relaxed);
+  snap.auth_expired = c.auth_expired.load(std::memory_order_relaxed);
   return snap;
 }
 
@@ -147,6 +167,18 @@ base::Status Server::Start() {
   log::Info("  Version:  {} (NATS client protocol level {})", kTernVersion, kProtocolVersion);
   log::Info("  ID:       {}", server_id_);
   log::Info("  Name:     {}", server_name_);
+  std::vector<std::string> warnings;
+  auto table = auth::Authenticator::Build(options_, &warnings);
+  if (!table.ok()) return table.status();
+  for (const std::string& w : warnings) log::Warn("{}", w);
+  auth_.Install(std::move(table).value());
+  ConfigureLimiter(options_, limiter_);
+  {
+    int threads = options_.authorization.verifier_threads;
+    if (threads <= 0) threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    auth_pool_ = std::make_unique<auth::AuthPool>(threads, kAuthQueueBound);
+  }
+  if (auth_.required()) log::Info("  Authorization: required");
   auto endpoints = BuildEndpoints(options_);
   if (!endpoints.ok()) return endpoints.status();
   endpoints_ = std::move(endpoints).value();
@@ -201,6 +233,20 @@ void Server::AnnounceClusterChange() {
 }
 
 void Server::Dispatch(int fd, const Endpoint& endpoint) {
+  // A storm from one address is refused here, before it costs a worker
+  // anything; other addresses keep their own buckets.
+  int peer_port = 0;
+  std::string ip = limiter_.rate_limited() ? io::PeerAddress(fd, &peer_port) : std::string();
+  if (!ip.empty() && !limiter_.AllowNew(ip)) {
+    uint64_t n = counters_.refused_connection_rate.fetch_add(1, std::memory_order_relaxed) + 1;
+    if ((n & (n - 1)) == 0) log::Warn("{} - connection rate exceeded, refused ({} so far)", ip, n);
+    if (!endpoint.refusal.empty()) {
+      ssize_t sent = ::send(fd, endpoint.refusal.data(), endpoint.refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      (void)sent;
+    }
+    ::close(fd);
+    return;
+  }
   size_t index = next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
   workers_[index]->Adopt(fd, endpoint);
 }
@@ -216,6 +262,9 @@ void Server::Shutdown() {
   if (acceptor_.joinable()) acceptor_.join();
   if (cluster_ != nullptr) cluster_->Stop();
   auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+  // No more checks start; those running finish and post to loops that
+  // are still there.
+  auth_pool_.reset();
   for (auto& worker : workers_) worker->BeginShutdown(deadline);
   for (auto& worker : workers_) worker->Join();
   if (services_ != nullptr) services_->Uninstall();
@@ -248,8 +297,20 @@ void Server::Reload(const Options& options) {
   options_.lame_duck_duration = options.lame_duck_duration;
   options_.lame_duck_grace_period = options.lame_duck_grace_period;
   router_.set_queue_policy(ToCore(options.queue_policy));
+  std::vector<std::string> warnings;
+  auto table = auth::Authenticator::Build(options, &warnings);
+  if (!table.ok()) {
+    log::Error("reload: {}; users and permissions unchanged", table.message());
+  } else {
+    for (const std::string& w : warnings) log::Warn("reload: {}", w);
+    auth_.Install(std::move(table).value());
+    ConfigureLimiter(options, limiter_);
+    // Each worker re-checks its own connections on its own thread.
+    for (auto& worker : workers_) worker->NotifyAuthChanged();
+  }
   if (cluster_ != nullptr) router_.set_cluster_queue_policy(ToCore(options.cluster.queue_policy));
-  log::Info("Reloaded: log level {}, limits and queue policy applied", log::LevelName(options.log_level));
+  log::Info("Reloaded: log level {}, limits, queue policy, users and permissions applied",
+            log::LevelName(options.log_level));
 }
 
 }  // namespace tern::server

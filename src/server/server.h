@@ -15,6 +15,9 @@
 #include "core/sublist.h"
 #include "io/event_loop.h"
 #include "proto/nats/connect_info.h"
+#include "server/auth/authenticator.h"
+#include "server/auth/limiter.h"
+#include "server/auth/pool.h"
 #include "server/endpoint.h"
 #include "server/options.h"
 
@@ -41,6 +44,17 @@ struct ServerCounters {
   // Entries in the sessions' subscription tables; equals the index's count
   // (less the system services) once every ended subscription is swept.
   std::atomic<int64_t> session_subscriptions{0};
+  // Security: each refusal is counted where it happens.
+  std::atomic<uint64_t> auth_failures{0};           // wrong or missing credentials
+  std::atomic<uint64_t> auth_timeouts{0};           // no (successful) CONNECT within auth_timeout
+  std::atomic<uint64_t> auth_queue_full{0};         // the auth pool's queue was full
+  std::atomic<int64_t> auth_pending{0};             // checks waiting on or running in the pool now
+  std::atomic<uint64_t> auth_offloaded{0};          // checks that ran on the pool (bcrypt)
+  std::atomic<uint64_t> permission_violations{0};   // publish or subscribe refused
+  std::atomic<uint64_t> refused_connection_rate{0};  // over authorization.connection_rate
+  std::atomic<uint64_t> refused_ip_connections{0};   // over authorization.max_connections_per_ip
+  std::atomic<uint64_t> refused_user_connections{0};  // over a user's max_connections
+  std::atomic<uint64_t> auth_expired{0};              // closed by a reload that removed their rights
 };
 
 // Limits read on worker threads; atomics so SIGHUP can change them live.
@@ -69,6 +83,8 @@ struct ServerSnapshot {
   uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0, no_interest = 0, dropped = 0;
   size_t subscriptions = 0;
   int64_t session_subscriptions = 0;
+  uint64_t auth_failures = 0, auth_timeouts = 0, auth_queue_full = 0, auth_offloaded = 0, permission_violations = 0,
+           refused_connection_rate = 0, refused_ip_connections = 0, refused_user_connections = 0, auth_expired = 0;
   core::LingerStats linger;
 };
 
@@ -109,6 +125,9 @@ class Server {
   const std::vector<Endpoint>& endpoints() const { return endpoints_; }
   uint64_t NextClientId() { return next_client_id_.fetch_add(1, std::memory_order_relaxed) + 1; }
   std::vector<std::unique_ptr<Worker>>& workers() { return workers_; }
+  auth::Authenticator& auth() { return auth_; }
+  auth::AuthPool& auth_pool() { return *auth_pool_; }
+  auth::ConnectionLimiter& limiter() { return limiter_; }
 
   ServerSnapshot Snapshot();
 
@@ -139,6 +158,9 @@ class Server {
   std::thread acceptor_;
   std::shared_ptr<SystemServices> services_;
   std::unique_ptr<ClusterManager> cluster_;  // outlives the workers: routes call it as they close
+  auth::Authenticator auth_;
+  std::unique_ptr<auth::AuthPool> auth_pool_;
+  auth::ConnectionLimiter limiter_;
   std::atomic<uint64_t> next_client_id_{0};
   std::atomic<size_t> next_worker_{0};
   std::atomic<bool> shut_down_{false};

@@ -32,6 +32,9 @@ enum class CloseReason {
   kStaleConnection,
   kMaxConnections,
   kAuthenticationTimeout,
+  kAuthenticationViolation,
+  kAuthenticationExpired,  // credentials removed or changed by a reload
+  kConnectionRateExceeded,
   kTlsHandshakeError,
   kWebsocketHandshakeError,
   kConnectFailed,
@@ -57,6 +60,9 @@ class Session {
   virtual void OnClose(CloseReason reason) = 0;
   // The connection has been quiet for a while: give back buffers.
   virtual void ReleaseIdleMemory() {}
+  // A reload changed users or permissions: re-check this connection's
+  // rights, closing it or dropping subscriptions it lost.
+  virtual void OnAuthChanged() {}
   // The sink that this session's subscriptions deliver to, or nullptr.
   virtual core::Sink* sink() { return nullptr; }
   // What INFO tells clients changed (nodes joined or left the cluster: its

@@ -55,6 +55,12 @@ void Worker::Adopt(int fd, const Endpoint& endpoint) {
   });
 }
 
+void Worker::NotifyAuthChanged() {
+  loop_.Post([this] {
+    for (const auto& conn : Snapshot()) conn->NotifyAuthChanged();
+  });
+}
+
 base::Status Worker::Dial(const std::string& host, int port, const Endpoint& endpoint,
                           std::chrono::milliseconds timeout) {
   auto fd = io::StartConnect(host, port);

@@ -57,6 +57,10 @@ class Worker {
   // end of this turn, so events already gathered for it find it inert.
   void Retire(std::shared_ptr<Connection> conn);
 
+  // Any thread: every session of this worker re-checks its rights (a
+  // reload changed users or permissions), on this worker's thread.
+  void NotifyAuthChanged();
+
   // Any thread: begin shutdown; connections are flushed and closed, and the
   // loop exits once all are gone or `deadline` passes.
   void BeginShutdown(std::chrono::steady_clock::time_point deadline);

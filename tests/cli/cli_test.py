@@ -462,7 +462,7 @@ class BenchTest(CliTestCase):
         self.assertExit(r, OK)
 
 
-COMMANDS = ["pub", "sub", "req", "reply", "bench", "status"]
+COMMANDS = ["pub", "sub", "req", "reply", "bench", "status", "passwd"]
 
 
 class FlagsTest(CliTestCase):
@@ -768,6 +768,38 @@ class WebSocketTest(CliTestCase):
         r = self.tern("-s", "ws://127.0.0.1:%d" % self.ws.port, "status", server=False)
         self.assertExit(r, CONNECT)
         self.assertIn(b"not a websocket one", r.stderr)
+
+
+class PasswdTest(CliTestCase):
+    """tern passwd needs no server: it prints a hash for the config file."""
+
+    def check_hash(self, password, line, cost):
+        self.assertRegex(line, r"^\$2b\$%02d\$[./A-Za-z0-9]{53}$" % cost)
+        try:
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                import crypt
+        except ImportError:
+            return
+        self.assertEqual(crypt.crypt(password, line), line)
+
+    def test_hash_from_stdin_verifies(self):
+        r = self.tern("passwd", "--cost", "5", stdin=b"correct horse\n", server=False)
+        self.assertExit(r, OK)
+        self.check_hash("correct horse", r.stdout.decode().strip(), 5)
+
+    def test_default_cost_is_11_and_hashes_are_salted(self):
+        a = self.tern("passwd", "--pass", "battery staple", server=False)
+        b = self.tern("passwd", "--pass", "battery staple", server=False)
+        self.assertExit(a, OK)
+        self.check_hash("battery staple", a.stdout.decode().strip(), 11)
+        self.assertNotEqual(a.stdout, b.stdout)
+
+    def test_short_password_and_bad_cost_are_usage_errors(self):
+        self.assertExit(self.tern("passwd", "--pass", "short", server=False), USAGE)
+        self.assertExit(self.tern("passwd", "--pass", "short", "--allow-short", "--cost", "4", server=False), OK)
+        self.assertExit(self.tern("passwd", "--pass", "long enough", "--cost", "3", server=False), USAGE)
 
 
 class UsageTest(CliTestCase):

@@ -1,4 +1,9 @@
 // Connecting: URLs, credentials, failures, server info, close.
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "client_fixture.h"
 
 namespace tern::testing {
@@ -113,6 +118,35 @@ TEST_F(TokenAuthTest, TokenFromOptionsOrUrl) {
   EXPECT_EQ(Connection::Connect(o).code(), Code::kAuthFailed);
   o.servers = {"nats://t0ken@127.0.0.1:" + std::to_string(server_->port())};
   EXPECT_TRUE(Connect(o));
+}
+
+// An NKey user in a nats-server configuration file both servers read.
+class NkeyAuthTest : public ClientTest {
+ protected:
+  static constexpr const char* kSeed = "SUAMLK2ZNL35WSMW37E7UD4VZ7ELPKW7DHC3BWBSD2GCZ7IUQQXZIORRBU";
+  static constexpr const char* kPublic = "UCK5N7N66OBOINFXAYC2ACJQYFSOD4VYNU6APEJTAVFZB2SVHLKGEW7L";
+
+  void SetUp() override {
+    char tmpl[] = "/tmp/tern-nkey-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    std::ofstream(dir_ + "/auth.conf") << "authorization { users: [ {nkey: " << kPublic << "} ] }\n";
+    StartServer({"-c", dir_ + "/auth.conf"});
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(NkeyAuthTest, SeedSignsTheNonce) {
+  Options o = TestOptions();
+  o.nkey_seed = kSeed;
+  auto c = Connect(o);
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->server_info().nonce.empty());
+  // Another user's seed is refused; something that is no seed is a usage error.
+  o.nkey_seed = "SUAIBDPBAUTWCWBKIO6XHQNINK5FWJW4OHLXC3HQ2KFE4PEJUA44CNHTC4";
+  EXPECT_EQ(Connection::Connect(o).code(), Code::kAuthFailed);
+  o.nkey_seed = "not a seed";
+  EXPECT_EQ(Connection::Connect(o).code(), Code::kInvalidArgument);
 }
 
 TEST_F(ClientTest, FailsOverToTheNextServer) {

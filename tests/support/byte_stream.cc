@@ -49,7 +49,8 @@ std::string Show(std::string_view s, size_t max) {
   return out;
 }
 
-std::unique_ptr<TcpStream> TcpStream::Connect(const std::string& host, int port, int recv_buffer, Deadline deadline,
+std::unique_ptr<TcpStream> TcpStream::Connect(const std::string& host, int port, int recv_buffer,
+                                              const std::string& source_address, Deadline deadline,
                                               std::string* error) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
@@ -60,6 +61,15 @@ std::unique_ptr<TcpStream> TcpStream::Connect(const std::string& host, int port,
   if (recv_buffer > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &recv_buffer, sizeof(recv_buffer));
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (!source_address.empty()) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source_address.c_str(), &from.sin_addr) != 1 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0) {
+      *error = "bind to " + source_address + ": " + std::strerror(errno);
+      return nullptr;
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));

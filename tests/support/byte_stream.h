@@ -40,7 +40,10 @@ int RemainingMs(Deadline deadline);
 class TcpStream final : public ByteStream {
  public:
   // recv_buffer > 0 sets SO_RCVBUF before connecting (a small window makes a slow reader).
-  static std::unique_ptr<TcpStream> Connect(const std::string& host, int port, int recv_buffer, Deadline deadline,
+  // `source_address` (a loopback address such as 127.0.0.2, or empty for the
+  // kernel's choice) lets a test be another client address.
+  static std::unique_ptr<TcpStream> Connect(const std::string& host, int port, int recv_buffer,
+                                            const std::string& source_address, Deadline deadline,
                                             std::string* error);
   explicit TcpStream(int fd) : fd_(fd) {}
   ~TcpStream() override;

@@ -57,7 +57,7 @@ AssertionResult RawClient::Connect(const Target& target, const ConnectOptions& o
   const std::string where = std::string(TransportName(target.transport)) + " to port " + std::to_string(target.port);
   std::string why;
   std::unique_ptr<ByteStream> stream =
-      TcpStream::Connect(target.host, target.port, options.recv_buffer, deadline, &why);
+      TcpStream::Connect(target.host, target.port, options.recv_buffer, options.source_address, deadline, &why);
   if (!stream) return AssertionFailure() << why;
 
   if (target.transport == Transport::kTls && !target.tls.handshake_first) {

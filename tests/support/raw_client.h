@@ -44,6 +44,9 @@ struct Msg {
 struct ConnectOptions {
   bool read_info = true;  // read and keep the INFO line the server sends first
   int recv_buffer = 0;    // SO_RCVBUF before connecting (0: kernel default); small = slow reader
+  // Connect from this loopback address (127.0.0.2 ...): another "client
+  // address" for per-address limits. Empty: the kernel's choice.
+  std::string source_address;
   Millis timeout = kDefaultTimeout;
 };
 

@@ -98,6 +98,7 @@ class TernFlavor : public ServerFlavor {
       // The default listener (8080) would collide between tests running in parallel.
       flag("websocket.port", "0");
     }
+    if (l.config_file) flag("config", *l.config_file);
     return a;
   }
 };
@@ -125,6 +126,11 @@ class NatsFlavor : public ServerFlavor {
     if (listeners.websocket && listeners.websocket->max_frame) {
       return "nats-server has no WebSocket frame size limit: it streams a frame's payload into its parser "
              "as it arrives";
+    }
+    if (l.config_file && (l.max_payload || l.max_control_line || l.max_pending || l.max_connections ||
+                          l.max_subscriptions || l.ping_interval || l.max_pings_out || l.write_deadline ||
+                          listeners.tls || listeners.websocket)) {
+      return "the nats flavour takes limits or listeners, or a config file, not both";
     }
     return "";
   }
@@ -163,7 +169,10 @@ class NatsFlavor : public ServerFlavor {
       conf << "}\n";
     }
     const std::string text = conf.str();
-    if (!text.empty()) {
+    if (l.config_file) {
+      a.push_back("-c");
+      a.push_back(*l.config_file);
+    } else if (!text.empty()) {
       const std::string path = setup.work_dir + "/nats-server.conf";
       std::ofstream(path) << text;
       a.push_back("-c");

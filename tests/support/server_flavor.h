@@ -25,6 +25,11 @@ struct ServerLimits {
   std::optional<int> max_pings_out;
   std::optional<std::chrono::milliseconds> write_deadline;
   std::optional<std::string> queue_policy;  // "random" or "round_robin"
+  // A nats-server configuration file (authorization {} ...), read by both
+  // flavours: tern takes nats-server's files as they are, so one file is
+  // the equivalent config for both. The test owns it (and may rewrite it
+  // and send SIGHUP).
+  std::optional<std::string> config_file;
 };
 
 // TLS on the client listener (nats-server: top-level tls {}).

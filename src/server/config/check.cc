@@ -86,6 +86,52 @@ void CheckCluster(Builder* b) {
   }
 }
 
+// nats-server's configureAuthorization rules, and what a user entry must
+// hold, so that a mistake stops start-up instead of locking everyone out
+// (or letting everyone in).
+void CheckAuthorization(Builder* b) {
+  const Options& o = b->opts;
+  const AuthorizationOptions& a = o.authorization;
+  if (!a.user.empty() && !a.users.empty()) {
+    b->errors.push_back(fmt::format("{} and {} are both set: a single user or a list of users, not both",
+                                    With(*b, "authorization.user"), With(*b, "authorization.users")));
+  }
+  if (!a.token.empty() && (!a.users.empty() || !a.user.empty())) {
+    b->errors.push_back(fmt::format("{} is set together with {}: a token or users, not both",
+                                    With(*b, "authorization.token"),
+                                    a.users.empty() ? With(*b, "authorization.user") : With(*b, "authorization.users")));
+  }
+  if (a.user.empty() != a.password.empty()) {
+    b->errors.push_back(fmt::format("{} needs {}", a.user.empty() ? With(*b, "authorization.password")
+                                                                  : With(*b, "authorization.user"),
+                                    a.user.empty() ? "authorization.user" : "authorization.password"));
+  }
+  std::set<std::string_view> names;
+  const std::string users_origin = b->Origin(SpecNamed("authorization.users"));
+  for (size_t i = 0; i < a.users.size(); ++i) {
+    const UserOptions& u = a.users[i];
+    std::string where = fmt::format("authorization.users[{}] (from {})", i, users_origin);
+    if (u.user.empty() == u.nkey.empty()) {
+      b->errors.push_back(fmt::format("{}: needs either user or nkey", where));
+      continue;
+    }
+    if (!u.nkey.empty() && !u.password.empty()) {
+      b->errors.push_back(fmt::format("{}: an NKey user has no password", where));
+    }
+    if (!u.nkey.empty() && (u.nkey.size() != 56 || u.nkey[0] != 'U')) {
+      b->errors.push_back(fmt::format("{}: nkey '{}' is not a public user NKey (56 characters, starting with U)",
+                                      where, u.nkey));
+    }
+    if (!names.insert(u.user.empty() ? std::string_view(u.nkey) : std::string_view(u.user)).second) {
+      b->errors.push_back(fmt::format("{}: '{}' is listed twice", where, u.user.empty() ? u.nkey : u.user));
+    }
+  }
+  if (!o.no_auth_user.empty() && !names.contains(o.no_auth_user)) {
+    b->errors.push_back(fmt::format("{}: '{}' is not one of authorization.users", With(*b, "no_auth_user"),
+                                    o.no_auth_user));
+  }
+}
+
 }  // namespace
 
 void Check(Builder* b) {
@@ -103,6 +149,7 @@ void Check(Builder* b) {
     }
   }
 
+  CheckAuthorization(b);
   CheckTls(b, "tls", o.tls);
   CheckTls(b, "websocket.tls", o.websocket.tls);
   CheckTls(b, "cluster.tls", o.cluster.tls);

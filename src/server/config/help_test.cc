@@ -77,6 +77,25 @@ const std::vector<std::string> kNames = {
     "cluster.etcd.endpoints",
     "cluster.etcd.prefix",
     "cluster.etcd.ttl",
+    "authorization.token",
+    "authorization.user",
+    "authorization.password",
+    "authorization.users",
+    "authorization.system_users",
+    "authorization.max_connections_per_ip",
+    "authorization.connection_rate",
+    "authorization.connection_burst",
+    "authorization.verifier_threads",
+    "authorization.default_permissions.publish",
+    "authorization.default_permissions.publish.allow",
+    "authorization.default_permissions.publish.deny",
+    "authorization.default_permissions.subscribe",
+    "authorization.default_permissions.subscribe.allow",
+    "authorization.default_permissions.subscribe.deny",
+    "authorization.default_permissions.allow_responses",
+    "authorization.default_permissions.allow_responses.max",
+    "authorization.default_permissions.allow_responses.expires",
+    "no_auth_user",
 };
 
 TEST(HelpTextTest, ListsEveryOptionInAllForms) {
@@ -116,7 +135,10 @@ TEST(HelpTextTest, ListsEveryOptionInAllForms) {
                            "TERN_WEBSOCKET_MAX_FRAME, default: 1028KiB",
                            "TERN_TLS_TIMEOUT, default: 2s",
                            "TERN_TLS_HANDSHAKE_FIRST, default: false",
-                           "TLS on the WebSocket listener"}) {
+                           "TLS on the WebSocket listener",
+                           "--auth, --authorization.token <token>",
+                           "--user, --authorization.user <name>",
+                           "--pass, --authorization.password <password>"}) {
     EXPECT_NE(help.find(text), std::string::npos) << text << "\n" << help;
   }
   // queue_policy is stored atomically by the server, so SIGHUP may change it.

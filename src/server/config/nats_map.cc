@@ -24,6 +24,8 @@ enum class Act : uint8_t {
   kHttp,      // monitoring host:port or port; only the port maps
   kLogLevel,  // debug, trace, trace_verbose: booleans that combine into log.level
   kBlock,     // a nested block read with `block`, its tern prefix in `target`
+  kUsers,     // authorization.users: a list of users, each with permissions
+  kDefaultPermissions,  // authorization.default_permissions
   kWarn,      // ignored with a warning saying why
   kRefuse,    // an error saying why
 };
@@ -44,8 +46,11 @@ struct NatsBlock {
   std::string_view refuse_unknown = {};
 };
 
-constexpr std::string_view kNoAuth =
-    "tern has no authentication or permissions yet, so every client would get in with full rights";
+constexpr std::string_view kNoAuthHere =
+    "tern authenticates clients with the top-level authorization block only, so these clients would get in "
+    "unchecked";
+constexpr std::string_view kNoAuthFeature =
+    "tern does not have this authorization feature, so clients would not be checked as this file asks";
 constexpr std::string_view kNoJwt =
     "tern has no JWT (operator/account) authentication, so clients would not be checked";
 constexpr std::string_view kNoJetStream =
@@ -68,8 +73,13 @@ constexpr NatsBlock kTls = {kTlsKeys,
 
 constexpr NatsKey kAuthorizationKeys[] = {
     {"timeout", Act::kOption, "auth_timeout"},
+    {"user username", Act::kOption, "authorization.user"},
+    {"pass password", Act::kOption, "authorization.password"},
+    {"token", Act::kOption, "authorization.token"},
+    {"users", Act::kUsers, "authorization.users"},
+    {"default_permission default_permissions", Act::kDefaultPermissions, "authorization.default_permissions"},
 };
-constexpr NatsBlock kAuthorization = {kAuthorizationKeys, kNoAuth};
+constexpr NatsBlock kAuthorization = {kAuthorizationKeys, kNoAuthFeature};
 
 constexpr NatsKey kWebsocketKeys[] = {
     {"listen", Act::kListen, "host port"},
@@ -83,7 +93,7 @@ constexpr NatsKey kWebsocketKeys[] = {
     {"compression compress", Act::kOption, "compression"},
     {"advertise", Act::kWarn, {}, "tern advertises only client URLs to clients, not WebSocket ones"},
     {"authorization authentication jwt_cookie user_cookie pass_cookie token_cookie no_auth_user", Act::kRefuse, {},
-     kNoAuth},
+     kNoAuthHere},
 };
 constexpr NatsBlock kWebsocket = {kWebsocketKeys};
 
@@ -145,7 +155,7 @@ constexpr NatsKey kTopKeys[] = {
      "tern does not staple OCSP responses; clients that require one will not connect"},
     {"allow_non_tls", Act::kWarn, {}, "with tls set, tern requires TLS of every client"},
 
-    {"no_auth_user", Act::kRefuse, {}, kNoAuth},
+    {"no_auth_user", Act::kOption, "no_auth_user"},
     {"accounts", Act::kRefuse, {},
      "tern has no accounts, so all clients would share one subject space with no isolation"},
     {"operator operators root roots root_operator root_operators resolver account_resolver accounts_resolver "
@@ -239,6 +249,14 @@ class NatsReader {
             if (k->block == &kWebsocket) CheckWebsocket(e);
           }
           break;
+        case Act::kUsers:
+          Users(e, shown);
+          break;
+        case Act::kDefaultPermissions:
+          if (Node perms; Permissions(e.value, shown, &perms)) {
+            ApplyTern(Wrap("authorization", Wrap("default_permissions", std::move(perms))));
+          }
+          break;
         case Act::kWarn:
           b_->warnings.push_back(
               fmt::format("{}: {}: nats-server option not supported by tern, ignored: {}", e.Where(), shown, k->why));
@@ -248,6 +266,173 @@ class NatsReader {
           break;
       }
     }
+  }
+
+  // ---- authorization: nats-server's shapes rewritten in tern's names,
+  // then read as the YAML layer reads them, so the checks are the same.
+
+  static Node Wrap(std::string key, Node value) {
+    Node map;
+    map.type = Node::Type::kMap;
+    map.file = value.file;
+    map.line = value.line;
+    Entry e;
+    e.key = std::move(key);
+    e.line = value.line;
+    e.value = std::move(value);
+    map.entries.push_back(std::move(e));
+    return map;
+  }
+
+  void ApplyTern(const Node& root) { ApplyTree(root, b_); }
+
+  static Node AsList(const Node& v) {
+    if (v.type == Node::Type::kList) return v;
+    Node list;
+    list.type = Node::Type::kList;
+    list.file = v.file;
+    list.line = v.line;
+    list.items.push_back(v);
+    return list;
+  }
+
+  // publish / subscribe: a subject, a list (both the allow list), or {allow, deny}.
+  bool SubjectRules(const Entry& e, const std::string& shown, Node* out) {
+    const Node v = e.value;  // `out` may be a copy of it
+    *out = Node();
+    if (v.is_scalar() || v.type == Node::Type::kList) {
+      *out = Wrap("allow", AsList(v));
+      return true;
+    }
+    if (v.type != Node::Type::kMap) {
+      b_->errors.push_back(fmt::format("{}: {}: expected a subject, a list or {{allow, deny}}", e.Where(), shown));
+      return false;
+    }
+    out->type = Node::Type::kMap;
+    out->file = v.file;
+    out->line = v.line;
+    for (const Entry& r : v.entries) {
+      std::string key = Lower(r.key);
+      if (key != "allow" && key != "deny") {
+        b_->errors.push_back(
+            fmt::format("{}: {}.{}: unknown key (expected allow or deny)", r.Where(), shown, r.key));
+        return false;
+      }
+      Entry copy = r;
+      copy.key = key;
+      copy.value = AsList(r.value);
+      out->entries.push_back(std::move(copy));
+    }
+    return true;
+  }
+
+  bool Permissions(const Node& given, const std::string& shown, Node* out) {
+    const Node v = given;  // `out` may be a copy of it
+    *out = Node();
+    if (v.type != Node::Type::kMap) {
+      b_->errors.push_back(fmt::format("{}: {}: expected a block {{ ... }}, found a {}", v.Where(), shown, v.TypeName()));
+      return false;
+    }
+    out->type = Node::Type::kMap;
+    out->file = v.file;
+    out->line = v.line;
+    for (const Entry& p : v.entries) {
+      std::string key = Lower(p.key);
+      std::string here = fmt::format("{}.{}", shown, p.key);
+      Entry copy = p;
+      if (key == "publish" || key == "pub" || key == "subscribe" || key == "sub") {
+        copy.key = key.starts_with("pub") ? "publish" : "subscribe";
+        if (!SubjectRules(p, here, &copy.value)) return false;
+      } else if (key == "allow_responses" || key == "allow_response") {
+        copy.key = "allow_responses";
+        if (p.value.type == Node::Type::kMap) {
+          // {max, expires}: on, with those bounds.
+          Node bounds;
+          bounds.type = Node::Type::kMap;
+          bounds.file = p.value.file;
+          bounds.line = p.value.line;
+          for (const Entry& r : p.value.entries) {
+            std::string k = Lower(r.key);
+            Entry c = r;
+            if (k == "max" || k == "max_msgs" || k == "max_messages" || k == "max_responses") {
+              c.key = "max";
+            } else if (k == "expires" || k == "expiration" || k == "ttl") {
+              c.key = "expires";
+            } else {
+              b_->errors.push_back(fmt::format("{}: {}.{}: unknown key (expected max or expires)", r.Where(), here,
+                                               r.key));
+              return false;
+            }
+            bounds.entries.push_back(std::move(c));
+          }
+          Node on;
+          on.type = Node::Type::kBool;
+          on.text = on.raw = "true";
+          on.file = p.value.file;
+          on.line = p.value.line;
+          Entry flag = copy;
+          flag.value = on;
+          out->entries.push_back(std::move(flag));
+          for (Entry& c : bounds.entries) {
+            c.key = "allow_responses." + c.key;
+            out->entries.push_back(std::move(c));
+          }
+          continue;
+        }
+      } else {
+        b_->errors.push_back(fmt::format(
+            "{}: {}: unknown key (expected publish, subscribe or allow_responses)", p.Where(), here));
+        return false;
+      }
+      out->entries.push_back(std::move(copy));
+    }
+    return true;
+  }
+
+  void Users(const Entry& e, const std::string& shown) {
+    if (e.value.type != Node::Type::kList) {
+      b_->errors.push_back(fmt::format("{}: {}: expected a list of users, found a {}", e.Where(), shown,
+                                       e.value.TypeName()));
+      return;
+    }
+    Node users;
+    users.type = Node::Type::kList;
+    users.file = e.value.file;
+    users.line = e.value.line;
+    for (size_t i = 0; i < e.value.items.size(); ++i) {
+      const Node& item = e.value.items[i];
+      std::string here = fmt::format("{}[{}]", shown, i);
+      if (item.type != Node::Type::kMap) {
+        b_->errors.push_back(fmt::format("{}: {}: expected {{user, password}} or {{nkey}}", item.Where(), here));
+        return;
+      }
+      Node user;
+      user.type = Node::Type::kMap;
+      user.file = item.file;
+      user.line = item.line;
+      for (const Entry& f : item.entries) {
+        std::string key = Lower(f.key);
+        Entry copy = f;
+        if (key == "user" || key == "username") {
+          copy.key = "user";
+        } else if (key == "pass" || key == "password") {
+          copy.key = "password";
+        } else if (key == "nkey") {
+          copy.key = "nkey";
+        } else if (key == "permission" || key == "permissions") {
+          copy.key = "permissions";
+          if (!Permissions(f.value, here + "." + f.key, &copy.value)) return;
+        } else {
+          b_->errors.push_back(fmt::format(
+              "{}: {}.{}: nats-server user option not supported by tern; refusing to start without it: {}",
+              f.Where(), here, f.key, kNoAuthFeature));
+          return;
+        }
+        user.entries.push_back(std::move(copy));
+      }
+      users.items.push_back(std::move(user));
+    }
+    ApplyTern(Wrap("authorization", Wrap("users", std::move(users))));
   }
 
   void Refuse(const Entry& e, std::string_view shown, std::string_view why) {

@@ -269,9 +269,8 @@ max_subscriptionz: 10
 )");
   ConfigResult r = Load({"-c", path});
   const char* refuse = ": nats-server option not supported by tern; refusing to start without it: ";
-  EXPECT_TRUE(HasError(r, path + ":6: authorization.users" + refuse + "tern has no authentication"));
   EXPECT_TRUE(HasError(r, path + ":10: accounts" + refuse + "tern has no accounts"));
-  EXPECT_TRUE(HasError(r, path + ":11: no_auth_user" + refuse));
+  EXPECT_TRUE(HasError(r, path + ":11: no_auth_user): 'bob' is not one of authorization.users"));
   EXPECT_TRUE(HasError(r, path + ":12: cluster.permissions" + refuse + "tern has no route permissions"));
   EXPECT_TRUE(HasError(r, path + ":13: jetstream" + refuse + "tern has no JetStream"));
   EXPECT_TRUE(HasError(r, path + ":14: mqtt" + refuse));
@@ -280,7 +279,7 @@ max_subscriptionz: 10
   EXPECT_TRUE(HasError(r, path + ":24: websocket.authorization" + refuse));
   EXPECT_TRUE(
       HasError(r, path + ":27: max_subscriptionz: unknown nats-server option (did you mean max_subscriptions?)"));
-  EXPECT_EQ(r.errors.size(), 10u) << Joined(r.errors);
+  EXPECT_EQ(r.errors.size(), 9u) << Joined(r.errors);
   EXPECT_TRUE(HasWarning(r, path + ":2: syslog: nats-server option not supported by tern, ignored: tern logs to"));
   EXPECT_TRUE(HasWarning(r, path + ":3: prof_port: nats-server option not supported by tern, ignored: tern "
                                    "has no profiling endpoint"));

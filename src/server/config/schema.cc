@@ -68,6 +68,82 @@ const CompactForm kLingerCompact = {
     },
 };
 
+// One permissions block, as a user's `permissions` and as
+// authorization.default_permissions (nats-server's names). `publish: [a, b]`
+// is nats-server's short form of `publish: {allow: [a, b]}`.
+const Spec kPermissionFields[] = {
+    {.name = "publish", .kind = Kind::kStringList,
+     .path = {HopTo<&PermissionOptions::publish>, HopTo<&SubjectPermissionOptions::allow>},
+     .help = "Short for publish.allow.", .metavar = "subject,...", .check_item = CheckPublishPattern},
+    {.name = "publish.allow", .kind = Kind::kStringList,
+     .path = {HopTo<&PermissionOptions::publish>, HopTo<&SubjectPermissionOptions::allow>},
+     .help = "Subjects it may publish to (wildcards allowed); unset = all.",
+     .metavar = "subject,...", .default_note = "all", .check_item = CheckPublishPattern},
+    {.name = "publish.deny", .kind = Kind::kStringList,
+     .path = {HopTo<&PermissionOptions::publish>, HopTo<&SubjectPermissionOptions::deny>},
+     .help = "Subjects it may not publish to; deny wins over allow.",
+     .metavar = "subject,...", .default_note = "none", .check_item = CheckPublishPattern},
+    {.name = "subscribe", .kind = Kind::kStringList,
+     .path = {HopTo<&PermissionOptions::subscribe>, HopTo<&SubjectPermissionOptions::allow>},
+     .help = "Short for subscribe.allow.", .metavar = "subject [queue],...", .check_item = CheckSubscribePattern},
+    {.name = "subscribe.allow", .kind = Kind::kStringList,
+     .path = {HopTo<&PermissionOptions::subscribe>, HopTo<&SubjectPermissionOptions::allow>},
+     .help = "Subjects it may subscribe to; \"subject queue\" allows only that queue group.",
+     .metavar = "subject [queue],...", .default_note = "all", .check_item = CheckSubscribePattern},
+    {.name = "subscribe.deny", .kind = Kind::kStringList,
+     .path = {HopTo<&PermissionOptions::subscribe>, HopTo<&SubjectPermissionOptions::deny>},
+     .help = "Subjects it may not subscribe to (or receive through a wider wildcard).",
+     .metavar = "subject [queue],...", .default_note = "none", .check_item = CheckSubscribePattern},
+    {.name = "allow_responses", .kind = Kind::kBool, .path = {HopTo<&PermissionOptions::allow_responses>},
+     .help = "May publish to the reply subject of a request it received (once, within 2m), "
+             "without a publish grant; turns the publish allow list on."},
+    {.name = "allow_responses.max", .kind = Kind::kInt, .path = {HopTo<&PermissionOptions::responses_max>},
+     .help = "Replies allowed per request received.", .default_note = "1", .max = kIntMax},
+    {.name = "allow_responses.expires", .kind = Kind::kDuration,
+     .path = {HopTo<&PermissionOptions::responses_expires>},
+     .help = "How long after the request a reply is allowed.", .default_note = "2m"},
+};
+
+// One element of authorization.users.
+std::vector<Spec> BuildUserFields() {
+  std::vector<Spec> f = {
+      {.name = "user", .kind = Kind::kString, .path = {HopTo<&UserOptions::user>},
+       .help = "User name (for tls.verify_and_map: the certificate's subject or a SAN)."},
+      {.name = "password", .kind = Kind::kString, .path = {HopTo<&UserOptions::password>},
+       .help = "bcrypt hash (tern passwd) or plain text (warned about).", .aliases = "pass", .secret = true},
+      {.name = "nkey", .kind = Kind::kString, .path = {HopTo<&UserOptions::nkey>},
+       .help = "Public user NKey (U...) instead of user and password."},
+      {.name = "max_connections", .kind = Kind::kInt,
+       .path = {HopTo<&UserOptions::limits>, HopTo<&UserLimitOptions::max_connections>},
+       .help = "Connections this user may hold at once; 0 = unlimited.", .max = kIntMax},
+      {.name = "max_subscriptions", .kind = Kind::kInt,
+       .path = {HopTo<&UserOptions::limits>, HopTo<&UserLimitOptions::max_subscriptions>},
+       .help = "Subscriptions per connection; 0 = max_subscriptions.", .max = kIntMax},
+      {.name = "max_payload", .kind = Kind::kSize,
+       .path = {HopTo<&UserOptions::limits>, HopTo<&UserLimitOptions::max_payload>},
+       .help = "Largest payload it may publish; 0 = max_payload."},
+  };
+  Attach(&f, "permissions", {HopTo<&UserOptions::permissions>}, kPermissionFields);
+  return f;
+}
+
+std::span<const Spec> UserFields() {
+  static const std::vector<Spec> fields = BuildUserFields();
+  return fields;
+}
+
+// Users are written in the file only; the compact form exists to show a
+// change in the reload log without showing a secret.
+const CompactForm kUsersCompact = {
+    .parse = [](std::string_view, void*, std::vector<std::string>* problems) {
+      problems->push_back("cannot be written as text: set it in the config file");
+      return false;
+    },
+    .format = [](const void* list) {
+      return FormatUsers(*static_cast<const std::vector<UserOptions>*>(list));
+    },
+};
+
 // Help order. Reloadable follows what a live server can take without
 // re-binding or rebuilding its workers: logging, per-connection limits read
 // at accept/subscribe time, ping/deadline timers and the queue policy.
@@ -124,8 +200,8 @@ std::vector<Spec> BuildSchema() {
        .help = "Unanswered PINGs before a client is considered stale and closed.",
        .aliases = "ping_max", .min = 1, .max = kIntMax, .reloadable = true},
       {.name = "auth_timeout", .kind = Kind::kDuration, .path = {HopTo<&Options::auth_timeout>},
-       .help = "Time a new client has to send CONNECT.",
-       .min = 1, .reloadable = true},
+       .help = "Time a new client has to send CONNECT (and be authenticated).",
+       .aliases = "authorization.timeout", .min = 1, .reloadable = true},
       {.name = "shutdown_grace", .kind = Kind::kDuration, .path = {HopTo<&Options::shutdown_grace>},
        .help = "Time to flush clients on SIGTERM/SIGINT before exiting.",
        .reloadable = true},
@@ -228,6 +304,49 @@ std::vector<Spec> BuildSchema() {
   };
   Attach(&s, "cluster.etcd", {HopTo<&Options::cluster>, HopTo<&ClusterOptions::etcd>}, etcd,
          "Membership from etcd (v3 JSON gateway)");
+  const std::vector<Hop> authz = {HopTo<&Options::authorization>};
+  const Spec authorization[] = {
+      {.name = "token", .kind = Kind::kString, .path = {HopTo<&AuthorizationOptions::token>},
+       .help = "The one token every client must send (bcrypt hash or plain text).",
+       .flags = "auth", .metavar = "token", .default_note = "none", .reloadable = true, .secret = true},
+      {.name = "user", .kind = Kind::kString, .path = {HopTo<&AuthorizationOptions::user>},
+       .help = "A single user name (with authorization.password); or list authorization.users.",
+       .flags = "user", .metavar = "name", .default_note = "none", .reloadable = true},
+      {.name = "password", .kind = Kind::kString, .path = {HopTo<&AuthorizationOptions::password>},
+       .help = "Password of authorization.user (bcrypt hash or plain text).",
+       .flags = "pass", .metavar = "password", .default_note = "none", .reloadable = true, .secret = true},
+      {.name = "users", .kind = Kind::kStructList, .path = {HopTo<&AuthorizationOptions::users>},
+       .help = "Users: {user, password | nkey, permissions, max_connections, ...} (docs/security.md).",
+       .metavar = "file only", .default_note = "none", .reloadable = true,
+       .list = &kListOf<UserOptions>, .element = UserFields(), .compact = &kUsersCompact},
+      {.name = "system_users", .kind = Kind::kStringList, .path = {HopTo<&AuthorizationOptions::system_users>},
+       .help = "Users who may ask _TERN.STATS and _TERN.INTEREST once authorization is on.",
+       .metavar = "user,...", .default_note = "none", .reloadable = true},
+      {.name = "max_connections_per_ip", .kind = Kind::kInt,
+       .path = {HopTo<&AuthorizationOptions::max_connections_per_ip>},
+       .help = "Client connections one source address may hold at once; 0 = unlimited.",
+       .max = kIntMax, .reloadable = true},
+      {.name = "connection_rate", .kind = Kind::kInt, .path = {HopTo<&AuthorizationOptions::connection_rate>},
+       .help = "New connections per second one source address may open; 0 = unlimited.",
+       .max = kIntMax, .reloadable = true},
+      {.name = "connection_burst", .kind = Kind::kInt, .path = {HopTo<&AuthorizationOptions::connection_burst>},
+       .help = "Connections one address may open at once above connection_rate; 0 = connection_rate.",
+       .max = kIntMax, .reloadable = true},
+      {.name = "verifier_threads", .kind = Kind::kInt, .path = {HopTo<&AuthorizationOptions::verifier_threads>},
+       .help = "Threads that check bcrypt passwords, off the worker loops; 0 = one per core.", .max = 256},
+  };
+  Attach(&s, "authorization", authz, authorization, "Authentication and limits (nats-server: authorization {})");
+  std::vector<Spec> defaults;
+  Attach(&defaults, "authorization.default_permissions",
+         {HopTo<&Options::authorization>, HopTo<&AuthorizationOptions::default_permissions>}, kPermissionFields);
+  for (Spec& d : defaults) {
+    d.reloadable = true;
+    s.push_back(std::move(d));
+  }
+  s.push_back({.name = "no_auth_user", .kind = Kind::kString, .path = {HopTo<&Options::no_auth_user>},
+               .help = "The user (of authorization.users) a client that sends no credentials becomes.",
+               .metavar = "user", .default_note = "none: such clients are refused", .reloadable = true});
+
   return s;
 }
 

@@ -100,6 +100,7 @@ struct Spec {
   int64_t max = std::numeric_limits<int64_t>::max();
   std::span<const std::string_view> choices = {};
   bool reloadable = false;
+  bool secret = false;  // a password or token: never shown in logs or help
   bool in_file = true;
   bool required = false;  // list elements: the key must be present
   const EnumType* enum_type = nullptr;

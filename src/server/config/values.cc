@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <functional>
 
 #include "base/host_port.h"
 #include "base/units.h"
@@ -259,6 +260,7 @@ std::string FormatValue(const Spec& s, const void* field) {
 
 std::string DisplayValue(const Spec& s, const void* field) {
   std::string text = FormatValue(s, field);
+  if (s.secret) return text.empty() ? "none" : "(secret)";
   // An empty string means something ("the server id", "stderr"); an empty
   // list shows as empty.
   return text.empty() && s.kind == Kind::kString && !s.default_note.empty() ? std::string(s.default_note) : text;
@@ -308,6 +310,41 @@ std::string CheckLingerRule(const LingerRule& rule) {
   if (rule.hold.count() <= 0) return fmt::format("{}: hold time must be at least 1ms", rule.subject);
   if (rule.max_bytes == 0) return fmt::format("{}: max_bytes must be at least 1 byte", rule.subject);
   return {};
+}
+
+std::string CheckPublishPattern(std::string_view entry) {
+  if (proto::IsValidSubject(entry)) return {};
+  return fmt::format("'{}' is not a valid subject", entry);
+}
+
+std::string CheckSubscribePattern(std::string_view entry) {
+  size_t space = entry.find(' ');
+  std::string_view subject = entry.substr(0, space);
+  if (!proto::IsValidSubject(subject)) return fmt::format("'{}' is not a valid subject", subject);
+  if (space != entry.npos) {
+    std::string_view queue = entry.substr(space + 1);
+    if (queue.empty() || queue.find(' ') != queue.npos) {
+      return fmt::format("'{}': expected a subject and at most one queue group", entry);
+    }
+  }
+  return {};
+}
+
+std::string FormatUsers(const std::vector<UserOptions>& users) {
+  std::string out;
+  for (const UserOptions& u : users) {
+    std::string whole = fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}", u.user, u.password, u.nkey,
+                                    fmt::join(u.permissions.publish.allow, ","),
+                                    fmt::join(u.permissions.publish.deny, ","),
+                                    fmt::join(u.permissions.subscribe.allow, ","),
+                                    fmt::join(u.permissions.subscribe.deny, ","), u.permissions.allow_responses,
+                                    u.permissions.responses_max, u.permissions.responses_expires.count(),
+                                    u.limits.max_connections, u.limits.max_subscriptions, u.limits.max_payload);
+    if (!out.empty()) out += ',';
+    out += fmt::format("{}#{:06x}", u.user.empty() ? u.nkey.substr(0, 8) : u.user,
+                       std::hash<std::string>{}(whole) & 0xffffff);
+  }
+  return out;
 }
 
 std::string CheckOrigin(std::string_view origin) {

@@ -35,6 +35,13 @@ std::string JoinChoices(std::span<const std::string_view> choices, std::string_v
 
 // Why `rule` cannot be held, or "".
 std::string CheckLingerRule(const LingerRule& rule);
+// Why a permission entry is not a subject pattern (publish) or a pattern
+// with an optional queue group (subscribe), or "".
+std::string CheckPublishPattern(std::string_view entry);
+std::string CheckSubscribePattern(std::string_view entry);
+// Users for the reload log: names (NKeys shortened) and a digest of each
+// entry, so a changed password shows as a change without showing it.
+std::string FormatUsers(const std::vector<UserOptions>& users);
 // Why `origin` is not scheme://host[:port], or "".
 std::string CheckOrigin(std::string_view origin);
 // host:port, optionally with a scheme (a route URL, cluster.listen).

@@ -3,10 +3,13 @@
 // tls: nats.js with tls.caFile; ws: nats.ws), stops them, and fails if any
 // run fails. nats-server is the reference: a check that fails there is a bad
 // check. A tern transport whose flags have not landed is skipped, saying so.
+// Over tcp each server also runs secured passes (auth_scenario.mjs): users
+// with passwords, bcrypt, an NKey and permissions from one nats-server file
+// that both read as it is, and a token given as nats-server's --auth flag.
 //
 // Usage: node run.mjs [--tern PATH] [--nats PATH] [--only tern|nats] [--transports tcp,tls,ws]
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,10 +32,10 @@ function parseArgs(argv) {
   return out;
 }
 
-function runScenario(label, url, ca) {
+function runScenario(label, url, ca, { script = "scenario.mjs", extra = [], env = process.env } = {}) {
   return new Promise((resolve) => {
-    const args = [path.join(here, "scenario.mjs"), url, ...(ca ? ["--ca", ca] : [])];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const args = [path.join(here, script), url, ...(ca ? ["--ca", ca] : []), ...extra];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
     const prefix = (chunk) =>
       chunk
         .toString()
@@ -53,6 +56,26 @@ const args = parseArgs(process.argv.slice(2));
 const transports = args.transports.split(",").filter(Boolean);
 const logDir = mkdtempSync(path.join(os.tmpdir(), "tern-interop-"));
 const certs = transports.includes("tls") ? makeCerts(logDir) : null;
+
+const { nkeys } = await import("nats");
+const nkeyUser = nkeys.createUser();
+const authConf = path.join(logDir, "auth.conf");
+writeFileSync(
+  authConf,
+  `authorization {
+  users: [
+    {user: alice, password: alice-secret, permissions: {publish: "orders.>", subscribe: ["orders.>", "_INBOX.>"]}}
+    {user: bob, password: "$2b$11$VGAx9IK8Jwfh4pDKS1HCe.KsL0AnvUBPXLCP.JmnW5hN2pZd7tN56"}
+    {nkey: ${nkeyUser.getPublicKey()}}
+  ]
+}
+`,
+);
+const authPasses = [
+  { label: "users", args: ["-c", authConf] },
+  { label: "token", args: ["--auth", "t0ken-secret"] },
+];
+const authEnv = { ...process.env, NKEY_SEED: new TextDecoder().decode(nkeyUser.getSeed()) };
 let allOk = true;
 let ran = 0;
 for (const transport of transports) {
@@ -85,6 +108,30 @@ for (const transport of transports) {
       console.log(`# ${label} log: ${state.logPath}`);
     }
     console.log(`# ${label}: ${ok && stoppedOk ? "PASS" : "FAIL"}`);
+    if (transport !== "tcp") continue;
+
+    for (const pass of authPasses) {
+      const name = `${label} (${pass.label})`;
+      let secured;
+      try {
+        secured = await startServer(flavor, transport, { logDir, certs, extraArgs: pass.args, tag: `-${pass.label}` });
+      } catch (err) {
+        console.log(`not ok - ${name} start: ${err.message}`);
+        allOk = false;
+        continue;
+      }
+      const passOk = await runScenario(name, secured.url, "", {
+        script: "auth_scenario.mjs",
+        extra: [pass.label],
+        env: authEnv,
+      });
+      const passStopped = await stopServer(flavor, secured);
+      ran++;
+      if (!passOk || !passStopped) {
+        allOk = false;
+        console.log(`# ${name} log: ${secured.logPath}`);
+      }
+    }
   }
 }
 console.log(allOk ? `# interop: all ${ran} server runs passed` : "# interop: FAILED");

@@ -104,14 +104,15 @@ function argsFor(flavor, transport, ports, certs, logDir) {
 
 // Starts the flavour's binary for `transport` on free ports; retries on new
 // ports if it dies at start-up (someone took a port in between). Returns
-// { proc, ports, logPath, exited, exitPromise, url }.
-export async function startServer(flavor, transport, { logDir, certs }) {
+// { proc, ports, logPath, exited, exitPromise, url }. `extraArgs` go after
+// the listener flags (an auth config file, say); `tag` names the log.
+export async function startServer(flavor, transport, { logDir, certs, extraArgs = [], tag = "" }) {
   for (let attempt = 0; attempt < 5; attempt++) {
     const ports = { client: await freePort(), websocket: transport === "ws" ? await freePort() : 0 };
     if (ports.websocket === ports.client) continue;
-    const logPath = path.join(logDir, `${flavor.key}-${transport}-${attempt}.log`);
+    const logPath = path.join(logDir, `${flavor.key}-${transport}${tag}-${attempt}.log`);
     const log = createWriteStream(logPath);
-    const args = argsFor(flavor, transport, ports, certs, logDir);
+    const args = [...argsFor(flavor, transport, ports, certs, logDir), ...extraArgs];
     log.write(`#### exec ${flavor.binary} ${args.join(" ")}\n`);
     const proc = spawn(flavor.binary, args, { stdio: ["ignore", "pipe", "pipe"] });
     proc.stdout.pipe(log);

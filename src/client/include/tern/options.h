@@ -108,6 +108,9 @@ struct Options {
   std::string user;
   std::string password;
   std::string token;
+  // A user NKey seed ("SU..."): the client signs the nonce of the server's
+  // INFO with it and sends its public key (nats-server's NKey users).
+  std::string nkey_seed;
 
   TlsOptions tls;
 
@@ -166,6 +169,7 @@ struct ServerInfo {
   int64_t max_payload = 1024 * 1024;
   bool headers = false;
   bool auth_required = false;
+  std::string nonce;           // to be signed by an NKey client
   bool tls_required = false;   // the server takes only TLS clients
   bool tls_available = false;  // the server takes TLS and plaintext clients
   bool tls_verify = false;     // the server wants a client certificate
