@@ -36,13 +36,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const std::string& warning : config.warnings) log::Warn("{}", warning);
-  if (options.http_port != 0) log::Warn("http_port {} is reserved: monitoring is not built yet", options.http_port);
 
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR2);  // lame duck, as nats-server's --signal ldm
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   long files = io::RaiseFileLimit();
@@ -70,6 +70,10 @@ int main(int argc, char** argv) {
       options = reloaded.options;
       node.Reload(options);
       continue;
+    }
+    if (sig == SIGUSR2) {
+      node.EnterLameDuck();  // returns once every client is gone or the duration is over
+      break;
     }
     log::Info("Trapped \"{}\" signal", sig == SIGINT ? "interrupt" : "terminated");
     break;

@@ -60,4 +60,11 @@ inline bool LooksLikeTlsHandshake(unsigned char first_byte) { return first_byte 
 // empty; for logs now and user mapping later (verify_and_map).
 std::string PeerCertificateSubject(const Stage& tls_stage);
 
+// The negotiated version ("1.3") and cipher suite (IANA name), once the
+// handshake is done; empty before. For monitoring.
+struct TlsSessionInfo {
+  std::string version, cipher;
+};
+TlsSessionInfo SessionInfo(const Stage& tls_stage);
+
 }  // namespace tern::io

@@ -72,10 +72,8 @@ void NatsClientSession::OnOpen() {
   auto now = io::Clock::now();
   const LiveLimits& limits = server_.limits();
 
-  proto::nats::ServerInfo info = server_.InfoFor(conn_.endpoint());
-  info.client_id = conn_.id();
-  info.client_ip = conn_.ip();
-  Send(proto::nats::EncodeInfo(info));
+  SendInfo(server_.lame_duck());
+  rtt_start_ = now;
 
   int64_t current = server_.counters().current_connections.fetch_add(1, std::memory_order_relaxed) + 1;
   server_.counters().total_connections.fetch_add(1, std::memory_order_relaxed);
@@ -92,7 +90,71 @@ void NatsClientSession::OnOpen() {
   conn_.WakeAt(std::min(connect_deadline_, next_ping_));
 }
 
+void NatsClientSession::SendInfo(bool lame_duck) {
+  proto::nats::ServerInfo info = server_.InfoFor(conn_.endpoint());
+  info.client_id = conn_.id();
+  info.client_ip = conn_.ip();
+  info.ldm = lame_duck;
+  Send(proto::nats::EncodeInfo(info));
+}
+
+void NatsClientSession::OnLameDuck() {
+  if (opened_ && !conn_.closed()) SendInfo(true);
+}
+
+void NatsClientSession::Describe(ConnInfo* info, bool with_subs) const {
+  info->name = connect_.name;
+  info->lang = connect_.lang;
+  info->version = connect_.version;
+  info->rtt = rtt_;
+  info->in_msgs = in_msgs_.Get();
+  info->in_bytes = in_bytes_.Get();
+  info->out_msgs = out_msgs_.Get();
+  info->out_bytes = out_bytes_.Get();
+  uint32_t live = 0;
+  for (const auto& [sid, sub] : subs_) {
+    if (sub->closed.load(std::memory_order_acquire)) continue;
+    ++live;
+    if (!with_subs) continue;
+    info->subs.push_back({sub->subject, sub->queue, sid, sub->delivered.load(std::memory_order_relaxed),
+                          sub->max_msgs.load(std::memory_order_relaxed), conn_.id()});
+  }
+  info->subscriptions = live;
+}
+
+void NatsClientSession::RecordEvent(Event::Type type, std::string reason) const {
+  Event e;
+  e.type = type;
+  e.cid = conn_.id();
+  e.listener = conn_.endpoint().name;
+  e.ip = conn_.ip();
+  e.port = conn_.port();
+  e.name = connect_.name;
+  e.lang = connect_.lang;
+  e.version = connect_.version;
+  e.reason = std::move(reason);
+  if (type == Event::Type::kDisconnect) {
+    e.in_msgs = in_msgs_.Get();
+    e.in_bytes = in_bytes_.Get();
+    e.out_msgs = out_msgs_.Get();
+    e.out_bytes = out_bytes_.Get();
+  }
+  server_.events().Add(std::move(e));
+}
+
 void NatsClientSession::OnClose(CloseReason reason) {
+  if (opened_) {
+    // Kept for /connz?state=closed with the subscriptions it had.
+    ConnInfo info;
+    conn_.Describe(&info, /*with_subs=*/true);
+    info.stop = WallClock::now();
+    info.reason = std::string(CloseReasonText(reason));
+    server_.closed_connections().Add(std::move(info));
+    if (reason == CloseReason::kAuthenticationTimeout) {
+      RecordEvent(Event::Type::kAuthFailure, std::string(kErrAuthTimeout));
+    }
+    RecordEvent(Event::Type::kDisconnect, std::string(CloseReasonText(reason)));
+  }
   for (auto& [sid, sub] : subs_) DropSubscription(sub);
   server_.counters().session_subscriptions.fetch_sub(static_cast<int64_t>(subs_.size()), std::memory_order_relaxed);
   subs_.clear();
@@ -120,6 +182,7 @@ void NatsClientSession::OnTimer(io::Clock::time_point now) {
       return;
     }
     ++pings_out_;
+    ping_sent_ = now;
     Send(proto::nats::kPing);
     if (log::Enabled(log::Level::kTrace)) Trace("->>", "PING");
   }
@@ -169,6 +232,7 @@ void NatsClientSession::OnConnect(std::string_view json) {
   }
   if (!options.account.empty() || options.new_account) {
     // Dynamic accounts are gone from nats-server too; it refuses them this way.
+    RecordEvent(Event::Type::kAuthFailure, std::string(kErrAuthorization));
     FailAndClose(kErrAuthorization, CloseReason::kProtocolError);
     return;
   }
@@ -188,6 +252,7 @@ void NatsClientSession::OnConnect(std::string_view json) {
   connect_deadline_ = {};
   wants_headers_.store(connect_.headers, std::memory_order_relaxed);
   parser_.set_headers_allowed(connect_.headers);
+  RecordEvent(Event::Type::kConnect, {});
   if (connect_.verbose) Send(proto::nats::kOk);
 }
 
@@ -202,6 +267,8 @@ void NatsClientSession::OnPub(const proto::nats::PubOp& op) {
   // +OK before the publish: the publisher's own copy of the message (echo)
   // must follow the acknowledgement, as from nats-server.
   if (connect_.verbose) Send(proto::nats::kOk);
+  in_msgs_.Add();
+  in_bytes_.Add(op.headers.size() + op.payload.size());
   core::Message msg{op.subject, op.reply, op.headers, op.payload};
   core::PublishResult result =
       server_.router().Publish(worker_.router_thread(), msg, core::Origin::Client(this, connect_.echo));
@@ -263,12 +330,21 @@ void NatsClientSession::OnUnsub(const proto::nats::UnsubOp& op) {
 
 void NatsClientSession::OnPing() {
   if (log::Enabled(log::Level::kTrace)) Trace("<<-", "PING");
+  // Clients PING right after CONNECT: INFO to that PING is a first RTT.
+  if (rtt_.count() == 0 && connected_ && rtt_start_ != io::Clock::time_point{}) {
+    rtt_ = io::Clock::now() - rtt_start_;
+    rtt_start_ = {};
+  }
   Send(proto::nats::kPong);
 }
 
 void NatsClientSession::OnPong() {
   if (log::Enabled(log::Level::kTrace)) Trace("<<-", "PONG");
   pings_out_ = 0;
+  if (ping_sent_ != io::Clock::time_point{}) {
+    rtt_ = io::Clock::now() - ping_sent_;
+    ping_sent_ = {};
+  }
 }
 
 void NatsClientSession::DropSubscription(const core::SubscriptionPtr& sub) { server_.router().Unsubscribe(*sub); }
@@ -320,6 +396,8 @@ bool NatsClientSession::Deliver(const core::Subscription& core_sub, const core::
   const size_t size = msg.subject.size() + sub.sid.size() + msg.reply.size() + body + kMsgOverhead;
   const bool share = msg.payload.size() >= kSharePayloadFrom;
   bool taken = conn_.Write(size, [&](io::OutputBuffer& out) {
+    out_msgs_.Add();
+    out_bytes_.Add(body);
     if (share) {
       if (headers) {
         proto::nats::AppendHmsgHeader(out.bytes(), msg.subject, sub.sid, msg.reply, msg.headers.size(),

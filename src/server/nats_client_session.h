@@ -13,11 +13,13 @@
 #include <cstdint>
 #include <string>
 
+#include "base/counter.h"
 #include "base/string_hash.h"
 #include "core/sink.h"
 #include "core/subscription.h"
 #include "proto/nats/connect_info.h"
 #include "proto/nats/server_parser.h"
+#include "server/event_log.h"
 #include "server/session.h"
 
 namespace tern::server {
@@ -43,6 +45,9 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   void OnClose(CloseReason reason) override;
   void ReleaseIdleMemory() override { parser_.ShrinkIfIdle(); }
   core::Sink* sink() override { return this; }
+  bool monitored() const override { return true; }
+  void Describe(ConnInfo* info, bool with_subs) const override;
+  void OnLameDuck() override;
 
   // core::Sink: any thread.
   bool Deliver(const core::Subscription& sub, const core::Message& msg) override;
@@ -73,6 +78,8 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   // Picks up limits changed by a reload (max_payload, max_control_line).
   void RefreshLimits();
   void Trace(std::string_view direction, std::string_view what) const;
+  void SendInfo(bool lame_duck);
+  void RecordEvent(Event::Type type, std::string reason) const;
 
   Connection& conn_;
   Worker& worker_;
@@ -102,6 +109,17 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   StringMap<core::SubscriptionPtr> subs_;
   std::atomic<uint64_t> auto_unsubscribed_{0};
   uint64_t swept_auto_unsubscribed_ = 0;
+
+  // Monitoring counters. In: the owner's, per PUB. Out: written inside
+  // Connection::Write's encode callback, i.e. under the connection's output
+  // lock, which already serialises every writer; so a plain load+store
+  // (OwnedCounter) suffices and a delivery pays no locked instruction.
+  OwnedCounter in_msgs_, in_bytes_, out_msgs_, out_bytes_;
+  // RTT: from INFO to the client's first PING (as nats-server estimates
+  // it), then from each server PING to its PONG.
+  io::Clock::time_point rtt_start_{};  // INFO sent; zero once measured
+  io::Clock::time_point ping_sent_{};  // last server PING, until its PONG
+  std::chrono::nanoseconds rtt_{0};
 
   io::Clock::time_point connect_deadline_{};  // auth timeout; zero once CONNECT arrived
   io::Clock::time_point next_ping_{};

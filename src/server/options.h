@@ -71,11 +71,28 @@ struct WebsocketOptions {
   bool secure() const { return tls.enabled() && !no_tls; }
 };
 
+// The connect/disconnect/auth-failure log (http.event_log).
+struct EventLogOptions {
+  int max_events = 10000;               // kept in memory for /eventz
+  std::string file;                     // empty: memory only; else JSON lines appended here
+  uint64_t max_size = 10ull * 1024 * 1024;  // rotate when the file passes this
+  int max_files = 5;                    // file, file.1 ... file.(max_files-1)
+};
+
+// The HTTP listener (http_port): monitoring JSON and /metrics.
+struct HttpOptions {
+  std::string host;  // empty: addr
+  TlsOptions tls;    // https:// when set
+  std::chrono::milliseconds header_timeout{5000};  // a request's head must arrive within this
+  uint64_t max_body = 64 * 1024;                   // largest request body
+  EventLogOptions event_log;
+};
+
 struct Options {
   std::string server_name;  // default: the server id
   std::string addr = "0.0.0.0";
   int port = 4222;
-  int http_port = 0;  // monitoring; reserved until the monitor lands (0 = off)
+  int http_port = 0;  // monitoring (nats-server -m); 0 = off, -1 = a random free port
   int workers = 0;    // 0: one per core
 
   log::Level log_level = log::Level::kInfo;
@@ -94,6 +111,14 @@ struct Options {
   int max_pings_out = 2;
   std::chrono::milliseconds auth_timeout{2'000};
   std::chrono::milliseconds shutdown_grace{5'000};  // flush budget on SIGTERM/SIGINT
+  // Lame duck (SIGUSR2, POST /admin/lameduck): stop accepting, tell clients
+  // (INFO ldm), wait the grace period, then close clients spread over the
+  // rest of the duration, then exit. nats-server's names and defaults.
+  std::chrono::milliseconds lame_duck_duration{120'000};
+  std::chrono::milliseconds lame_duck_grace_period{10'000};
+  int max_closed_clients = 10000;  // kept for /connz?state=closed
+
+  HttpOptions http;
 
   QueuePolicy queue_policy = QueuePolicy::kRandom;
   std::vector<LingerRule> linger;

@@ -3,11 +3,14 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
 #include "base/log.h"
 #include "io/socket.h"
+#include "server/connection.h"
+#include "server/gather.h"
 #include "server/listener.h"
 #include "server/system_services.h"
 #include "server/worker.h"
@@ -56,7 +59,9 @@ Server::Server(Options options)
     : options_(std::move(options)),
       server_id_(MakeServerId()),
       linger_(LingerRules(options_)),
-      router_(sublist_, ToCore(options_.queue_policy), &linger_) {
+      router_(sublist_, ToCore(options_.queue_policy), &linger_),
+      closed_(static_cast<size_t>(std::max(0, options_.max_closed_clients))),
+      events_(static_cast<size_t>(std::max(1, options_.http.event_log.max_events))) {
   server_name_ = options_.server_name.empty() ? server_id_ : options_.server_name;
   StoreLimits(options_, limits_);
 }
@@ -84,6 +89,13 @@ proto::nats::ServerInfo Server::InfoFor(const Endpoint& endpoint) const {
 }
 
 int Server::port() const { return endpoints_.empty() ? 0 : endpoints_.front().port; }
+
+int Server::http_port() const {
+  for (const Endpoint& e : endpoints_) {
+    if (e.monitor_worker) return e.port;
+  }
+  return 0;
+}
 
 int Server::websocket_port() const {
   for (const Endpoint& e : endpoints_) {
@@ -122,7 +134,7 @@ base::Status Server::Start() {
   log::Info("  Version:  {} (NATS client protocol level {})", kTernVersion, kProtocolVersion);
   log::Info("  ID:       {}", server_id_);
   log::Info("  Name:     {}", server_name_);
-  auto endpoints = BuildEndpoints(options_);
+  auto endpoints = BuildEndpoints(options_, http_factory_);
   if (!endpoints.ok()) return endpoints.status();
   endpoints_ = std::move(endpoints).value();
   for (Endpoint& endpoint : endpoints_) {
@@ -144,11 +156,20 @@ base::Status Server::Start() {
   int count = options_.workers > 0 ? options_.workers : static_cast<int>(std::thread::hardware_concurrency());
   if (count <= 0) count = 1;
   for (int i = 0; i < count; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+  client_workers_ = workers_.size();
+  if (http_port() != 0) {
+    workers_.push_back(std::make_unique<Worker>(*this, count));
+    monitor_worker_ = workers_.back().get();
+  }
   for (auto& worker : workers_) worker->Start();
   acceptor_ = std::thread([this] { accept_loop_.Run(); });
 
   log::Info("  Workers:  {}", count);
   for (const Endpoint& e : endpoints_) {
+    if (e.monitor_worker) {
+      log::Info("Starting http monitor on {}://{}:{}", e.secure() ? "https" : "http", e.host, e.port);
+      continue;
+    }
     const char* what = e.websocket ? "websocket clients" : "client connections";
     log::Info("Listening for {} on {}{}:{}{}", what, e.websocket ? (e.secure() ? "wss://" : "ws://") : "",
               e.host, e.port, e.secure() && !e.websocket ? " (TLS required)" : "");
@@ -158,8 +179,87 @@ base::Status Server::Start() {
 }
 
 void Server::Dispatch(int fd, const Endpoint& endpoint) {
-  size_t index = next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
+  if (endpoint.monitor_worker && monitor_worker_ != nullptr) {
+    monitor_worker_->Adopt(fd, endpoint);
+    return;
+  }
+  size_t index = next_worker_.fetch_add(1, std::memory_order_relaxed) % client_workers_;
   workers_[index]->Adopt(fd, endpoint);
+}
+
+bool Server::Kick(uint64_t cid) {
+  auto found = GatherFromWorkers<bool>(
+      *this,
+      [cid](Worker& worker) {
+        for (auto& conn : worker.Connections()) {
+          if (conn->id() == cid && conn->session() != nullptr && conn->session()->monitored()) {
+            conn->CloseAfterFlush(CloseReason::kKicked);
+            return true;
+          }
+        }
+        return false;
+      },
+      std::chrono::seconds(2));
+  return std::any_of(found.begin(), found.end(), [](const auto& f) { return f.value_or(false); });
+}
+
+void Server::EnterLameDuck() {
+  if (workers_.empty() || lame_duck_.exchange(true)) return;
+  const auto grace = options_.lame_duck_grace_period;
+  const auto duration = std::max(options_.lame_duck_duration, grace);
+  log::Info("Entering lame duck mode, stop accepting new clients");
+  Event event;
+  event.type = Event::Type::kLameDuck;
+  event.reason = fmt::format("duration {}ms, grace period {}ms", duration.count(), grace.count());
+  events_.Add(std::move(event));
+  // The HTTP listener stays: health checks and the dashboard watch the drain.
+  accept_loop_.Post([this] {
+    for (auto& listener : listeners_) {
+      if (!listener->endpoint().monitor_worker) listener->Close(accept_loop_);
+    }
+  });
+  constexpr auto kAnswer = std::chrono::seconds(2);
+  GatherFromWorkers<bool>(
+      *this,
+      [](Worker& worker) {
+        for (auto& conn : worker.Connections()) {
+          if (conn->session() != nullptr) conn->session()->OnLameDuck();
+        }
+        return true;
+      },
+      kAnswer);
+  std::this_thread::sleep_for(grace);
+  // Close clients in steps over what is left of the duration, so that they
+  // do not all reconnect to the other nodes at the same instant.
+  const auto window = duration - grace;
+  const auto deadline = std::chrono::steady_clock::now() + window;
+  constexpr auto kStep = std::chrono::milliseconds(50);
+  for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    auto left = deadline > now ? std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now)
+                               : std::chrono::milliseconds(0);
+    int64_t open = counters_.current_connections.load(std::memory_order_relaxed);
+    if (open <= 0) break;
+    const int64_t steps = std::max<int64_t>(1, left / kStep);
+    const size_t per_worker =
+        static_cast<size_t>((open + steps - 1) / steps + static_cast<int64_t>(client_workers_) - 1) /
+        std::max<size_t>(1, client_workers_);
+    GatherFromWorkers<bool>(
+        *this,
+        [per_worker](Worker& worker) {
+          size_t closed = 0;
+          for (auto& conn : worker.Connections()) {
+            if (closed == per_worker) break;
+            if (conn->session() == nullptr || !conn->session()->monitored() || conn->closed()) continue;
+            conn->CloseWhenFlushed();
+            ++closed;
+          }
+          return true;
+        },
+        kAnswer);
+    if (left.count() == 0) break;
+    std::this_thread::sleep_for(kStep);
+  }
 }
 
 void Server::Shutdown() {

@@ -15,7 +15,9 @@
 #include "core/sublist.h"
 #include "io/event_loop.h"
 #include "proto/nats/connect_info.h"
+#include "server/closed_conns.h"
 #include "server/endpoint.h"
+#include "server/event_log.h"
 #include "server/options.h"
 
 namespace tern::server {
@@ -85,6 +87,37 @@ class Server {
   void Shutdown();
   // Applies what can change without a restart (log level, limits, queue policy).
   void Reload(const Options& options);
+  // Lame duck (SIGUSR2, POST /admin/lameduck), on the caller's thread (main):
+  // stops accepting clients, sends every client INFO with ldm, waits
+  // lame_duck_grace_period, then closes the clients spread over the rest of
+  // lame_duck_duration (or, with a zero grace, all at once). Shutdown() follows.
+  void EnterLameDuck();
+  bool lame_duck() const { return lame_duck_.load(std::memory_order_acquire); }
+  // Any thread but a client worker: closes client connection `cid` (reason
+  // "Kicked"). False when no open connection has that id.
+  bool Kick(uint64_t cid);
+  // Paused: the node keeps its clients and subscribers, but takes no
+  // queue-group work or new requests from peers; the cluster reads this
+  // through paused() when it lands (a single node has no peers to refuse).
+  void set_paused(bool paused) { paused_.store(paused, std::memory_order_release); }
+  bool paused() const { return paused_.load(std::memory_order_acquire); }
+  // A shutdown asked for over HTTP may bring its own grace period; main
+  // reads it when the SIGTERM that follows arrives.
+  void set_requested_grace(std::chrono::milliseconds grace) { requested_grace_ms_.store(grace.count()); }
+  std::chrono::milliseconds requested_grace() const { return std::chrono::milliseconds(requested_grace_ms_.load()); }
+
+  // Before Start(): the session of the HTTP listener (the monitor library's).
+  void set_http_session_factory(SessionFactory factory) { http_factory_ = std::move(factory); }
+  // The thread that serves the HTTP listener and gets no client
+  // connections; nullptr when there is no HTTP listener.
+  Worker* monitor_worker() { return monitor_worker_; }
+  // Workers that own client connections (the monitor worker is not one).
+  size_t client_worker_count() const { return client_workers_; }
+  // The bound HTTP port, 0 when the listener is off.
+  int http_port() const;
+  WallClock::time_point start_time() const { return start_time_; }
+  ClosedConnections& closed_connections() { return closed_; }
+  EventLog& events() { return events_; }
 
   const Options& options() const { return options_; }
   const LiveLimits& limits() const { return limits_; }
@@ -118,7 +151,17 @@ class Server {
   core::Sublist sublist_;
   core::LingerStore linger_;
   core::Router router_;
+  // Client workers first, then the monitor worker when there is one.
   std::vector<std::unique_ptr<Worker>> workers_;
+  size_t client_workers_ = 0;
+  Worker* monitor_worker_ = nullptr;
+  SessionFactory http_factory_;
+  WallClock::time_point start_time_ = WallClock::now();
+  ClosedConnections closed_;
+  EventLog events_;
+  std::atomic<bool> lame_duck_{false};
+  std::atomic<bool> paused_{false};
+  std::atomic<int64_t> requested_grace_ms_{-1};
   std::vector<Endpoint> endpoints_;  // fixed once started: connections refer to them
   std::vector<std::unique_ptr<Listener>> listeners_;
   io::EventLoop accept_loop_;

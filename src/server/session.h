@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "io/event_loop.h"
+#include "server/conn_info.h"
 
 namespace tern::core {
 class Sink;
@@ -36,6 +37,7 @@ enum class CloseReason {
   kWebsocketHandshakeError,
   kConnectFailed,
   kServerShutdown,
+  kKicked,  // an operator disconnected it (admin API)
 };
 // nats-server's names for the same states (its ClosedState strings).
 std::string_view CloseReasonText(CloseReason reason);
@@ -59,6 +61,17 @@ class Session {
   virtual void ReleaseIdleMemory() {}
   // The sink that this session's subscriptions deliver to, or nullptr.
   virtual core::Sink* sink() { return nullptr; }
+  // Whether /connz lists this connection (clients yes; the monitor's own
+  // HTTP connections no, as in nats-server).
+  virtual bool monitored() const { return false; }
+  // Fills the protocol part of a monitoring snapshot (name, counters,
+  // subscriptions when `with_subs`).
+  virtual void Describe(ConnInfo* info, bool with_subs) const {
+    (void)info;
+    (void)with_subs;
+  }
+  // Lame duck: tell the peer this server is going away (NATS: INFO ldm).
+  virtual void OnLameDuck() {}
 };
 
 }  // namespace tern::server

@@ -32,7 +32,7 @@ void Worker::Start() {
     tls_worker = this;
     loop_.Run();
     // Whatever is left after the loop stops (shutdown deadline passed) is closed hard.
-    for (auto& conn : Snapshot()) conn->Close(CloseReason::kServerShutdown);
+    for (auto& conn : Connections()) conn->Close(CloseReason::kServerShutdown);
     to_flush_.clear();
     retired_.clear();
     tls_worker = nullptr;
@@ -70,7 +70,7 @@ void Worker::Retire(std::shared_ptr<Connection> conn) {
   retired_.push_back(std::move(conn));
 }
 
-std::vector<std::shared_ptr<Connection>> Worker::Snapshot() const {
+std::vector<std::shared_ptr<Connection>> Worker::Connections() const {
   std::vector<std::shared_ptr<Connection>> conns;
   conns.reserve(connections_.size());
   for (const auto& [ptr, conn] : connections_) conns.push_back(conn);
@@ -125,7 +125,7 @@ void Worker::BeginShutdown(std::chrono::steady_clock::time_point deadline) {
   loop_.Post([this, deadline] {
     shutting_down_ = true;
     shutdown_deadline_ = deadline;
-    for (auto& conn : Snapshot()) conn->CloseWhenFlushed();
+    for (auto& conn : Connections()) conn->CloseWhenFlushed();
     if (connections_.empty()) loop_.Stop();
   });
 }

@@ -280,10 +280,8 @@ max_subscriptionz: 10
       HasError(r, path + ":27: max_subscriptionz: unknown nats-server option (did you mean max_subscriptions?)"));
   EXPECT_EQ(r.errors.size(), 10u) << Joined(r.errors);
   EXPECT_TRUE(HasWarning(r, path + ":2: syslog: nats-server option not supported by tern, ignored: tern logs to"));
-  EXPECT_TRUE(HasWarning(r, path + ":3: lame_duck_duration: nats-server option not supported by tern, ignored: tern "
-                                   "has no lame-duck mode"));
   EXPECT_TRUE(HasWarning(r, path + ":25: websocket.advertise: nats-server option not supported by tern, ignored"));
-  EXPECT_EQ(r.warnings.size(), 3u) << Joined(r.warnings);
+  EXPECT_EQ(r.warnings.size(), 2u) << Joined(r.warnings);
 }
 
 TEST_F(NatsFileTest, ValueErrorsNameTheNatsKeyAndTheTernOption) {
