@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "io/socket.h"
+#include "monitor/monitor.h"
 #include "server/config/config.h"
 #include "server/server.h"
 
@@ -49,10 +50,12 @@ int main(int argc, char** argv) {
   log::Debug("open file limit {}", files);
 
   server::Server node(options);
+  monitor::Monitor monitoring(node);  // serves http_port (-m) when it is set
   if (base::Status started = node.Start(); !started.ok()) {
     log::Error("{}", started.message());
     return 1;
   }
+  monitoring.Start();
 
   for (;;) {
     int sig = 0;
