@@ -65,6 +65,7 @@ Response Eventz(Monitor& monitor, const Target& target) {
   v["now"] = Rfc3339(WallClock::now());
   v["last_seq"] = log.last_seq();
   v["max_events"] = log.max();
+  v["memory_bytes"] = log.MemoryBytes();
   v["events"] = std::move(events);
   return JsonResponse(v);
 }

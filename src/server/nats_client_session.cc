@@ -1,5 +1,7 @@
 #include "server/nats_client_session.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "proto/nats/encoder.h"
 #include "proto/subject.h"
@@ -73,7 +75,7 @@ void NatsClientSession::OnOpen() {
   const LiveLimits& limits = server_.limits();
 
   SendInfo(server_.lame_duck());
-  rtt_start_ = now;
+  rtt_probe_ = now;
 
   int64_t current = server_.counters().current_connections.fetch_add(1, std::memory_order_relaxed) + 1;
   server_.counters().total_connections.fetch_add(1, std::memory_order_relaxed);
@@ -106,7 +108,7 @@ void NatsClientSession::Describe(ConnInfo* info, bool with_subs) const {
   info->name = connect_.name;
   info->lang = connect_.lang;
   info->version = connect_.version;
-  info->rtt = rtt_;
+  info->rtt = std::chrono::microseconds(rtt_us_);
   info->in_msgs = in_msgs_.Get();
   info->in_bytes = in_bytes_.Get();
   info->out_msgs = out_msgs_.Get();
@@ -182,7 +184,7 @@ void NatsClientSession::OnTimer(io::Clock::time_point now) {
       return;
     }
     ++pings_out_;
-    ping_sent_ = now;
+    rtt_probe_ = now;
     Send(proto::nats::kPing);
     if (log::Enabled(log::Level::kTrace)) Trace("->>", "PING");
   }
@@ -331,20 +333,20 @@ void NatsClientSession::OnUnsub(const proto::nats::UnsubOp& op) {
 void NatsClientSession::OnPing() {
   if (log::Enabled(log::Level::kTrace)) Trace("<<-", "PING");
   // Clients PING right after CONNECT: INFO to that PING is a first RTT.
-  if (rtt_.count() == 0 && connected_ && rtt_start_ != io::Clock::time_point{}) {
-    rtt_ = io::Clock::now() - rtt_start_;
-    rtt_start_ = {};
-  }
+  if (rtt_us_ == 0 && connected_ && rtt_probe_ != io::Clock::time_point{}) MeasureRtt();
   Send(proto::nats::kPong);
 }
 
 void NatsClientSession::OnPong() {
   if (log::Enabled(log::Level::kTrace)) Trace("<<-", "PONG");
   pings_out_ = 0;
-  if (ping_sent_ != io::Clock::time_point{}) {
-    rtt_ = io::Clock::now() - ping_sent_;
-    ping_sent_ = {};
-  }
+  if (rtt_probe_ != io::Clock::time_point{}) MeasureRtt();
+}
+
+void NatsClientSession::MeasureRtt() {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(io::Clock::now() - rtt_probe_).count();
+  rtt_us_ = static_cast<uint32_t>(std::clamp<int64_t>(us, 1, UINT32_MAX));
+  rtt_probe_ = {};
 }
 
 void NatsClientSession::DropSubscription(const core::SubscriptionPtr& sub) { server_.router().Unsubscribe(*sub); }

@@ -80,6 +80,7 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   void Trace(std::string_view direction, std::string_view what) const;
   void SendInfo(bool lame_duck);
   void RecordEvent(Event::Type type, std::string reason) const;
+  void MeasureRtt();
 
   Connection& conn_;
   Worker& worker_;
@@ -116,14 +117,14 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   // (OwnedCounter) suffices and a delivery pays no locked instruction.
   OwnedCounter in_msgs_, in_bytes_, out_msgs_, out_bytes_;
   // RTT: from INFO to the client's first PING (as nats-server estimates
-  // it), then from each server PING to its PONG.
-  io::Clock::time_point rtt_start_{};  // INFO sent; zero once measured
-  io::Clock::time_point ping_sent_{};  // last server PING, until its PONG
-  std::chrono::nanoseconds rtt_{0};
+  // it), then from each server PING to its PONG. One probe start and a
+  // 32-bit figure, because every idle connection carries them.
+  io::Clock::time_point rtt_probe_{};  // INFO or PING sent; zero when none is out
 
   io::Clock::time_point connect_deadline_{};  // auth timeout; zero once CONNECT arrived
   io::Clock::time_point next_ping_{};
   int pings_out_ = 0;
+  uint32_t rtt_us_ = 0;  // last RTT in microseconds (71 minutes at most); 0 = not yet
 };
 
 }  // namespace tern::server
