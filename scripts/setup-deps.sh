@@ -29,10 +29,22 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Chromium drives the browser interop test, which skips without it; a
+# machine that cannot have it must still run everything else.
+if [[ "$want" == test ]] && ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+  echo "setup-deps: installing chromium"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  { $SUDO apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; } ||
+    echo "setup-deps: chromium could not be installed; the browser test will skip"
+fi
+
 if [[ "$want" == test ]]; then
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   for dir in "$root"/tests/interop/*/; do
-    if [[ -f "$dir/package-lock.json" && ! -d "$dir/node_modules" ]]; then
+    # Missing, or older than the lock file (a dependency was added since).
+    if [[ -f "$dir/package-lock.json" && ( ! -d "$dir/node_modules" ||
+          "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ) ]]; then
       echo "setup-deps: npm ci in ${dir#$root/}"
       (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     fi

@@ -2,18 +2,26 @@
 """Compare tern-server with nats-server under the same NATS-protocol load.
 
 Runs tern-loadgen against server A (tern) and server B (nats-server) in
-alternation, A B A B ..., for several rounds, each scenario against a fresh
-server process on a free loopback port, and prints a Markdown table of the
-medians with the ratio A/B and which direction is better.
+alternation, A B A B ..., for several rounds, and prints a Markdown table of
+the medians with the ratio A/B and which direction is better. By default each
+scenario gets a fresh server process on a free loopback port; --long-lived
+runs all scenarios back to back on one server process per round, as a
+server that users keep running sees them.
 
-Both servers are started the same way: PATH -a 127.0.0.1 -p PORT [extra args],
-with default settings and the file-descriptor limit raised to the hard limit.
+Both servers are started the same way: PATH -a 127.0.0.1 -p PORT, default
+settings, the file-descriptor limit raised to the hard limit, and for
+--transports other than tcp the equivalent listener (tern flags; a
+nats-server configuration file) with a throw-away P-256 certificate made
+with openssl for the run.
 
-Standard library only. Example:
+Standard library (and the openssl command for tls/wss) only. Example:
   python3 bench/load/compare.py --tern build/apps/tern-server --nats /usr/bin/nats-server
+  python3 bench/load/compare.py --transports tcp,tls,ws,wss --only pubsub16,reqrep,idle10k
+  python3 bench/load/compare.py --long-lived --only fanout10,reqrep --reqrep-msgs 50000 --rounds 5
 """
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -25,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,13 +55,15 @@ SCENARIOS = {
                [("delivered_per_sec", "queue group 1 -> 4 members 128 B", "msgs/s", "higher")]),
     "reqrep": ("request/reply 128 B", ["reqrep", "--msgs", "30000", "--size", "128", "--warmup", "2000"],
                [("p50_us", "request/reply 128 B p50", "us", "lower"),
-                ("p99_us", "request/reply 128 B p99", "us", "lower")]),
+                ("p99_us", "request/reply 128 B p99", "us", "lower"),
+                ("p999_us", "request/reply 128 B p99.9", "us", "lower")]),
     "idle10k": ("10,000 idle connections, 1 SUB each", ["idle", "--conns", "10000", "--hold", "120"],
                 [("rss_per_conn", "10,000 idle conns + 1 SUB each: RSS per connection", "bytes", "lower")]),
 }
 QUICK_DIVISOR = 5
 COUNT_FLAGS = ("--msgs", "--warmup")
 LOADGEN_TIMEOUT_S = 60
+TRANSPORTS = ("tcp", "tls", "ws", "wss")
 
 
 def free_port():
@@ -68,32 +79,101 @@ def raise_fd_limit():
     return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
-class Server:
-    """One server process on a free loopback port; stop() always reaps it."""
+def make_certs(directory):
+    """A throw-away CA and a P-256 server certificate for 127.0.0.1, made fresh
+    for each run and never kept: returns (ca, cert, key) paths."""
+    d = Path(directory)
+    ca, ca_key = d / "ca.pem", d / "ca.key"
+    cert, key, csr, ext = d / "server.pem", d / "server.key", d / "server.csr", d / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                   "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    steps = [
+        ["openssl", "req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=tern compare CA"],
+        ["openssl", "req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=localhost"],
+        ["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert,
+         "-days", "2", "-extfile", ext],
+    ]
+    for argv in steps:
+        subprocess.run([str(a) for a in argv], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return str(ca), str(cert), str(key)
 
-    def __init__(self, path, extra_args, log_dir, tag):
+
+@functools.lru_cache(maxsize=None)
+def flavor_of(path):
+    """'nats' for a nats-server binary (configured with a file), else 'tern' (flags)."""
+    return "nats" if "nats-server" in version_of(path) else "tern"
+
+
+class Server:
+    """One server process on a free loopback port, with the listener
+    `transport` needs; stop() always reaps it."""
+
+    def __init__(self, path, extra_args, log_dir, tag, transport="tcp", certs=None):
         self.path = path
         self.extra_args = extra_args
-        self.log_path = Path(log_dir) / f"{tag}.log"
+        self.log_dir = Path(log_dir)
+        self.log_path = self.log_dir / f"{tag}.log"
+        self.tag = tag
+        self.transport = transport
+        self.certs = certs  # (ca, cert, key) for tls/wss
         self.proc = None
-        self.port = None
+        self.port = None     # the client port (plain, or TLS after INFO)
+        self.ws_port = None  # ws/wss only
+
+    def listener_args(self):
+        """Flags (tern) or a configuration file (nats-server) for the transport."""
+        t = self.transport
+        if t in ("ws", "wss"):
+            self.ws_port = free_port()
+        if flavor_of(self.path) == "tern":
+            # tern opens a WebSocket listener on 8080 by default; keep runs off it.
+            args = ["--websocket.port", str(self.ws_port or 0)]
+            if t == "tls":
+                args += ["--tls", "--tlscert", self.certs[1], "--tlskey", self.certs[2]]
+            if t in ("ws", "wss"):
+                args += ["--websocket.host", "127.0.0.1"]
+            if t == "wss":
+                args += ["--websocket.tls.cert_file", self.certs[1], "--websocket.tls.key_file", self.certs[2]]
+            return args
+        conf = []
+        if t == "tls":
+            conf.append(f'tls {{ cert_file: "{self.certs[1]}", key_file: "{self.certs[2]}" }}')
+        if t == "ws":
+            conf.append(f"websocket {{ host: 127.0.0.1, port: {self.ws_port}, no_tls: true }}")
+        if t == "wss":
+            conf.append(f"websocket {{ host: 127.0.0.1, port: {self.ws_port}, "
+                        f'tls {{ cert_file: "{self.certs[1]}", key_file: "{self.certs[2]}" }} }}')
+        if not conf:
+            return []
+        path = self.log_dir / f"{self.tag}.conf"
+        path.write_text("\n".join(conf) + "\n")
+        return ["-c", str(path)]
+
+    def loadgen_args(self):
+        """What tern-loadgen needs to reach this server over its transport."""
+        port = self.ws_port if self.transport in ("ws", "wss") else self.port
+        args = ["--port", str(port), "--transport", self.transport]
+        if self.transport in ("tls", "wss"):
+            args += ["--ca", self.certs[0]]
+        return args
 
     def start(self, timeout=10.0):
         self.port = free_port()
-        argv = [self.path, "-a", "127.0.0.1", "-p", str(self.port)] + self.extra_args
+        argv = [self.path, "-a", "127.0.0.1", "-p", str(self.port)] + self.listener_args() + self.extra_args
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.path} exited with {self.proc.returncode}: {self.log_tail()}")
-            if self._probe():
+            if self._probe() and (self.ws_port is None or self._accepts(self.ws_port)):
                 return
             time.sleep(0.05)
-        raise RuntimeError(f"{self.path} did not send INFO on port {self.port} within {timeout}s")
+        raise RuntimeError(f"{self.path} did not get ready on port {self.port} within {timeout}s")
 
     def _probe(self):
-        """Ready when a connection gets the INFO line."""
+        """Ready when a connection gets the INFO line (plain even with TLS, which comes after it)."""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as s:
                 data = b""
@@ -103,6 +183,14 @@ class Server:
                         return False
                     data += chunk
                 return data.startswith(b"INFO ")
+        except OSError:
+            return False
+
+    @staticmethod
+    def _accepts(port):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+                return True
         except OSError:
             return False
 
@@ -147,7 +235,7 @@ def parse_result(stdout):
 
 def run_loadgen(loadgen, server, args):
     """Runs one non-idle scenario; returns (result dict or None, error text, server cpu % while it ran)."""
-    argv = [loadgen] + args + ["--port", str(server.port), "--timeout", str(LOADGEN_TIMEOUT_S)]
+    argv = [loadgen] + args + server.loadgen_args() + ["--timeout", str(LOADGEN_TIMEOUT_S)]
     cpu0 = server.cpu_seconds()
     t0 = time.monotonic()
     try:
@@ -166,9 +254,9 @@ def run_loadgen(loadgen, server, args):
 
 def run_idle(loadgen, server, args):
     """Opens the idle connections, samples the server's RSS while they are held."""
-    time.sleep(0.3)  # let the just-started server settle before the baseline
+    time.sleep(0.3)  # let the server settle before the baseline
     rss_before = server.rss_bytes()
-    argv = [loadgen] + args + ["--port", str(server.port), "--timeout", str(LOADGEN_TIMEOUT_S)]
+    argv = [loadgen] + args + server.loadgen_args() + ["--timeout", str(LOADGEN_TIMEOUT_S)]
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()
@@ -247,18 +335,34 @@ def version_of(path):
         return "?"
 
 
+def scenario_args(scen, opts):
+    args = scaled_args(SCENARIOS[scen][1], opts.quick)
+    if scen == "reqrep" and opts.reqrep_msgs:
+        args[args.index("--msgs") + 1] = str(opts.reqrep_msgs)
+    return args
+
+
+def run_scenario(loadgen, server, scen, opts):
+    args = scenario_args(scen, opts)
+    if scen == "idle10k":
+        return run_idle(loadgen, server, args)
+    return run_loadgen(loadgen, server, args)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tern", help="server A binary (default: newest build*/apps/tern-server)")
     parser.add_argument("--nats", help="server B binary (default: nats-server on PATH)")
-    # tern-server opens a WebSocket listener on 8080 by default; the load is
-    # all on the client port, so keep runs off a port others may be using.
-    parser.add_argument("--tern-args", default="--websocket.port 0",
-                        help="extra arguments for server A (one shell-quoted string)")
+    parser.add_argument("--tern-args", default="", help="extra arguments for server A (one shell-quoted string)")
     parser.add_argument("--nats-args", default="", help="extra arguments for server B")
     parser.add_argument("--loadgen", help="tern-loadgen binary (default: newest build*/bench/load/tern-loadgen)")
     parser.add_argument("--rounds", type=int, help="A/B rounds (default 3, --quick: 1)")
-    parser.add_argument("--only", help="comma-separated scenarios: " + ",".join(SCENARIOS))
+    parser.add_argument("--only", help="comma-separated scenarios, run in this order: " + ",".join(SCENARIOS))
+    parser.add_argument("--transports", default="tcp",
+                        help="comma-separated: " + ",".join(TRANSPORTS) + " (default tcp); every scenario runs on each")
+    parser.add_argument("--long-lived", action="store_true",
+                        help="one server process per round (and transport) runs all scenarios back to back")
+    parser.add_argument("--reqrep-msgs", type=int, help="round trips measured in reqrep (default 30000)")
     parser.add_argument("--quick", action="store_true", help=f"message counts / {QUICK_DIVISOR}, 1 round (~1 min)")
     parser.add_argument("--json", help="also write every raw result to this file")
     parser.add_argument("--names", default="tern,nats", help="column names for A,B (default tern,nats)")
@@ -280,75 +384,121 @@ def main():
     for s in selected:
         if s not in SCENARIOS:
             parser.error(f"unknown scenario {s!r}; known: {', '.join(SCENARIOS)}")
+    transports = [t.strip() for t in opts.transports.split(",") if t.strip()]
+    for t in transports:
+        if t not in TRANSPORTS:
+            parser.error(f"unknown transport {t!r}; known: {', '.join(TRANSPORTS)}")
 
     soft, _ = raise_fd_limit()
     if "idle10k" in selected and soft < 10000 + 64:
         print(f"warning: file limit {soft} is too low for 10,000 connections", file=sys.stderr)
     servers = [(names[0], tern, shlex.split(opts.tern_args)), (names[1], nats, shlex.split(opts.nats_args))]
     command = " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv])
+    log_dir = tempfile.mkdtemp(prefix="tern-compare-")
+    certs = make_certs(log_dir) if any(t in ("tls", "wss") for t in transports) else None
 
-    # values[scenario][key][server index] -> list over rounds
-    values = {s: {m[0]: ([], []) for m in SCENARIOS[s][2]} for s in selected}
-    extras = {s: ([], []) for s in selected}  # (loadgen cpu %, server cpu %) per run
+    rows = [(scen, t) for scen in selected for t in transports]
+    # values[(scenario, transport)][key][server index] -> list over rounds
+    values = {r: {m[0]: ([], []) for m in SCENARIOS[r[0]][2]} for r in rows}
+    extras = {r: ([], []) for r in rows}  # (loadgen cpu %, server cpu %) per run
     raw = []
     failures = []
-    log_dir = tempfile.mkdtemp(prefix="tern-compare-")
+    started_at = datetime.now().astimezone()
     started = time.monotonic()
+
+    def record(rnd, scen, transport, idx, name, result, err, server_cpu, wall, rss_after=None):
+        metrics = SCENARIOS[scen][2]
+        ok = not err
+        for key, _, _, _ in metrics:
+            values[(scen, transport)][key][idx].append(result.get(key) if ok and result else None)
+        if ok and result:
+            extras[(scen, transport)][idx].append((result.get("loadgen_cpu_pct"), server_cpu))
+        shown = ", ".join(f"{k}={fmt_value(result.get(k), u)}" for k, _, u, _ in metrics) if ok else err
+        rss = f" rss={rss_after / 1e6:.1f}MB" if rss_after else ""
+        print(f"round {rnd}/{rounds} {scen:10s} {transport:4s} {name:6s} {shown}{rss}  [{wall:.1f}s]",
+              file=sys.stderr, flush=True)
+        if not ok:
+            failures.append(f"round {rnd} {scen} {transport} {name}: {err}")
+        raw.append({"round": rnd, "scenario": scen, "transport": transport, "server": name, "ok": ok,
+                    "error": err, "result": result, "server_cpu_pct": server_cpu, "wall_s": wall,
+                    "server_rss_after": rss_after})
+
     for rnd in range(1, rounds + 1):
+        if opts.long_lived:
+            # One process per server, transport and round; the scenarios follow
+            # one another on it with no pause, A's whole sequence, then B's.
+            for transport in transports:
+                for idx, (name, path, extra) in enumerate(servers):
+                    server = Server(path, extra, log_dir, f"long-r{rnd}-{transport}-{name}", transport, certs)
+                    try:
+                        server.start()
+                    except (RuntimeError, OSError) as e:
+                        for scen in selected:
+                            record(rnd, scen, transport, idx, name, None, str(e), 0.0, 0.0)
+                        server.stop()
+                        continue
+                    try:
+                        for scen in selected:
+                            t0 = time.monotonic()
+                            if server.proc.poll() is not None:
+                                record(rnd, scen, transport, idx, name, None,
+                                       f"server exited with {server.proc.returncode}: {server.log_tail()}", 0.0, 0.0)
+                                continue
+                            try:
+                                result, err, server_cpu = run_scenario(loadgen, server, scen, opts)
+                                rss = server.rss_bytes() if server.proc.poll() is None else None
+                            except (RuntimeError, OSError) as e:
+                                result, err, server_cpu, rss = None, str(e), 0.0, None
+                            if server.proc.poll() is not None:
+                                err = err or f"server exited with {server.proc.returncode}: {server.log_tail()}"
+                            record(rnd, scen, transport, idx, name, result, err, server_cpu,
+                                   time.monotonic() - t0, rss)
+                    finally:
+                        server.stop()
+            continue
         for scen in selected:
-            title, args, metrics = SCENARIOS[scen]
-            args = scaled_args(args, opts.quick)
-            for idx, (name, path, extra) in enumerate(servers):
-                server = Server(path, extra, log_dir, f"{scen}-r{rnd}-{name}")
-                t0 = time.monotonic()
-                try:
-                    server.start()
-                    if scen == "idle10k":
-                        result, err, server_cpu = run_idle(loadgen, server, args)
-                    else:
-                        result, err, server_cpu = run_loadgen(loadgen, server, args)
-                    if server.proc.poll() is not None:
-                        err = err or f"server exited with {server.proc.returncode}: {server.log_tail()}"
-                except (RuntimeError, OSError) as e:
-                    result, err, server_cpu = None, str(e), 0.0
-                finally:
-                    server.stop()
-                wall = time.monotonic() - t0
-                ok = not err
-                for key, _, _, _ in metrics:
-                    values[scen][key][idx].append(result.get(key) if ok and result else None)
-                if ok and result:
-                    extras[scen][idx].append((result.get("loadgen_cpu_pct"), server_cpu))
-                shown = ", ".join(f"{k}={fmt_value(result.get(k), u)}" for k, _, u, _ in metrics) if ok else err
-                print(f"round {rnd}/{rounds} {scen:10s} {name:6s} {shown}  [{wall:.1f}s]", file=sys.stderr, flush=True)
-                if not ok:
-                    failures.append(f"round {rnd} {scen} {name}: {err}")
-                raw.append({"round": rnd, "scenario": scen, "server": name, "ok": ok, "error": err,
-                            "result": result, "server_cpu_pct": server_cpu, "wall_s": wall})
+            for transport in transports:
+                for idx, (name, path, extra) in enumerate(servers):
+                    server = Server(path, extra, log_dir, f"{scen}-r{rnd}-{transport}-{name}", transport, certs)
+                    t0 = time.monotonic()
+                    try:
+                        server.start()
+                        result, err, server_cpu = run_scenario(loadgen, server, scen, opts)
+                        if server.proc.poll() is not None:
+                            err = err or f"server exited with {server.proc.returncode}: {server.log_tail()}"
+                    except (RuntimeError, OSError) as e:
+                        result, err, server_cpu = None, str(e), 0.0
+                    finally:
+                        server.stop()
+                    record(rnd, scen, transport, idx, name, result, err, server_cpu, time.monotonic() - t0)
     elapsed = time.monotonic() - started
 
     a, b = names
-    print(f"\n## {a} vs {b}: median of {rounds} round(s){' (--quick)' if opts.quick else ''}\n")
-    print(f"| scenario | {a} median | {b} median | ratio {a}/{b} | better |")
-    print("|---|---:|---:|---:|---|")
-    for scen in selected:
+    mode = "long-lived: one server process per round runs the scenarios in order" if opts.long_lived \
+        else "a fresh server process per scenario and round"
+    print(f"\n## {a} vs {b}: median of {rounds} round(s){' (--quick)' if opts.quick else ''}, {mode}")
+    print(f"\nStarted {started_at:%Y-%m-%d %H:%M %Z}; took {elapsed:.0f} s.\n")
+    print(f"| scenario | transport | {a} median | {b} median | ratio {a}/{b} | better |")
+    print("|---|---|---:|---:|---:|---|")
+    for scen, transport in rows:
         for key, row, unit, better in SCENARIOS[scen][2]:
-            ma = median_or_none(values[scen][key][0])
-            mb = median_or_none(values[scen][key][1])
+            va, vb = values[(scen, transport)][key]
+            ma, mb = median_or_none(va), median_or_none(vb)
             ratio = f"{ma / mb:.2f}" if ma is not None and mb else "-"
-            nfail = [sum(v is None for v in values[scen][key][i]) for i in (0, 1)]
+            nfail = [sum(v is None for v in vs) for vs in (va, vb)]
             note = f" ({nfail[0]}/{nfail[1]} failed runs)" if any(nfail) else ""
-            print(f"| {row}{note} | {fmt_value(ma, unit)} | {fmt_value(mb, unit)} | {ratio} | {better} |")
+            print(f"| {row}{note} | {transport} | {fmt_value(ma, unit)} | {fmt_value(mb, unit)} | {ratio} | {better} |")
 
-    print("\nPer-round values, and median CPU (% of one core; loadgen over its measured interval, server over the whole loadgen run):\n")
-    for scen in selected:
+    print("\nPer-round values (A/B ratio of each round in brackets), and median CPU (% of one core; loadgen over "
+          "its measured interval, server over the whole loadgen run):\n")
+    for scen, transport in rows:
         for key, row, unit, _ in SCENARIOS[scen][2]:
-            cells = []
-            for i in (0, 1):
-                cells.append(f"{names[i]} " + " / ".join(fmt_value(v, unit) for v in values[scen][key][i]))
-            print(f"- {scen} {key}: " + "; ".join(cells))
+            va, vb = values[(scen, transport)][key]
+            cells = [f"{names[i]} " + " / ".join(fmt_value(v, unit) for v in vs) for i, vs in enumerate((va, vb))]
+            ratios = " / ".join(f"{x / y:.2f}" if x is not None and y else "-" for x, y in zip(va, vb))
+            print(f"- {scen} {transport} {key}: " + "; ".join(cells) + f" [{ratios}]")
         for i in (0, 1):
-            cpus = extras[scen][i]
+            cpus = extras[(scen, transport)][i]
             if cpus and scen != "idle10k":
                 lg = statistics.median([c[0] for c in cpus if c[0] is not None] or [0])
                 sv = [c[1] for c in cpus if c[1] is not None]
@@ -360,7 +510,9 @@ def main():
           f"loadgen = {loadgen}; {os.cpu_count()} CPUs; took {elapsed:.0f} s; server logs in {log_dir}")
     print(f"\nCommand: `{command}`")
     if opts.json:
-        Path(opts.json).write_text(json.dumps({"command": command, "elapsed_s": elapsed, "runs": raw}, indent=1))
+        Path(opts.json).write_text(json.dumps({"command": command, "started": started_at.isoformat(),
+                                               "elapsed_s": elapsed, "long_lived": opts.long_lived,
+                                               "transports": transports, "runs": raw}, indent=1))
     return 1 if failures else 0
 
 

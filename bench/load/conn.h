@@ -5,6 +5,11 @@
 // and writes move big chunks, and short socket timeouts (SO_RCVTIMEO,
 // SO_SNDTIMEO) let every loop look at its wall-clock deadline and stop flags
 // instead of blocking forever.
+//
+// Transports (transport.h): a plain TCP connection reads and writes the
+// socket directly, exactly as before TLS and WebSocket existed here; the
+// others wrap that in TLS (TlsSession) and/or WebSocket framing (one masked
+// binary frame per SendAll, server frames unframed in the read buffer).
 #pragma once
 
 #include <atomic>
@@ -14,7 +19,10 @@
 #include <string>
 #include <string_view>
 
+#include "tls_client.h"
+#include "transport.h"
 #include "wire.h"
+#include "ws_client.h"
 
 namespace tern::loadgen {
 
@@ -41,8 +49,10 @@ class Conn {
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
 
-  // TCP connect with TCP_NODELAY and short socket timeouts.
-  bool Dial(const std::string& host, int port, Deadline deadline);
+  // TCP connect with TCP_NODELAY and short socket timeouts, then the
+  // transport's own handshake: for kTls the plain INFO and TLS, for kWs the
+  // HTTP upgrade, for kWss TLS and then the upgrade.
+  bool Dial(const Endpoint& endpoint, Deadline deadline);
   // Sends CONNECT, then `extra` (e.g. SUB lines), then PING, and waits for the
   // PONG, so whatever `extra` asked for is in place when this returns true.
   bool Handshake(std::string_view extra, Deadline deadline);
@@ -64,13 +74,27 @@ class Conn {
   void set_error(std::string error) { error_ = std::move(error); }
 
  private:
+  // Raw bytes of the transport below WebSocket (the socket, or TLS
+  // plaintext) into buf_[have_, have_ + *got).
   PumpResult ReadSome(size_t* got);
-  bool AfterFeed(size_t total, size_t consumed);
+  // Everything read so far is NATS data at buf_[*begin, *end): unframes the
+  // WebSocket bytes just read and answers pings. False on a broken stream.
+  bool Unframe(size_t got, size_t* begin, size_t* end, bool* closed);
+  bool AfterFeed(size_t begin, size_t end, size_t consumed);
+  bool SendRaw(std::string_view bytes, Deadline deadline, const std::atomic<bool>* cancel);
+  bool ReadInfoForTls(Deadline deadline);
+  bool StartTls(const Endpoint& endpoint, Deadline deadline);
+  bool Upgrade(const Endpoint& endpoint, Deadline deadline);
 
   int fd_ = -1;
   std::unique_ptr<char[]> buf_;
-  size_t have_ = 0;  // bytes of a partial control line kept at buf_[0..have_)
+  size_t have_ = 0;     // bytes of a partial control line kept at buf_[0..have_)
+  size_t preread_ = 0;  // raw WebSocket bytes that came with the upgrade, at buf_[have_..]
   MsgScanner scanner_;
+  std::unique_ptr<TlsSession> tls_;
+  std::unique_ptr<WsUnframer> ws_;
+  std::string frame_;  // outgoing WebSocket frame, reused
+  WsMasks masks_;
   std::string error_;
 };
 
@@ -92,16 +116,24 @@ struct ServerEvents {
 template <class Handler>
 Conn::PumpResult Conn::Pump(Handler& handler) {
   size_t got = 0;
-  PumpResult result = ReadSome(&got);
-  if (result != PumpResult::kData) return result;
-  size_t total = have_ + got;
+  if (preread_ > 0) {
+    got = preread_;
+    preread_ = 0;
+  } else if (PumpResult result = ReadSome(&got); result != PumpResult::kData) {
+    return result;
+  }
+  size_t begin = 0;
+  size_t end = have_ + got;
+  bool closed = false;
+  if (ws_ != nullptr && !Unframe(got, &begin, &end, &closed)) return PumpResult::kError;
   ServerEvents<Handler> events{handler};
-  size_t consumed = scanner_.Feed(buf_.get(), total, events);
+  size_t consumed = scanner_.Feed(buf_.get() + begin, end - begin, events);
   if (!events.err.empty()) {
     error_ = std::string(events.err);
     return PumpResult::kError;
   }
-  if (!AfterFeed(total, consumed)) return PumpResult::kError;
+  if (!AfterFeed(begin, end, consumed)) return PumpResult::kError;
+  if (closed) return PumpResult::kClosed;
   for (int i = 0; i < events.pings; ++i) {
     if (!SendAll("PONG\r\n", Clock::now() + std::chrono::seconds(5))) return PumpResult::kError;
   }

@@ -190,6 +190,7 @@ std::string Rate(double per_sec) {
 int RunDelivery(const Config& config, bool queue) {
   Report report(queue ? "queue" : "pubsub");
   report.Str("label", config.label);
+  report.Str("transport", TransportName(config.endpoint.transport));
   report.Int("msgs", static_cast<int64_t>(config.msgs));
   report.Int("size", static_cast<int64_t>(config.size));
   int count = queue ? config.members : config.subs;
@@ -210,14 +211,14 @@ int RunDelivery(const Config& config, bool queue) {
     auto conn = std::make_unique<Conn>();
     std::string sub = queue ? fmt::format("SUB {} q {}\r\n", config.subject, i + 1)
                             : fmt::format("SUB {} {}\r\n", config.subject, i + 1);
-    if (!conn->Dial(config.host, config.port, deadline) || !conn->Handshake(sub, deadline)) {
+    if (!conn->Dial(config.endpoint, deadline) || !conn->Handshake(sub, deadline)) {
       return fail(fmt::format("subscriber {}: {}", i, conn->error()));
     }
     conns.push_back(std::move(conn));
     shared.subs.push_back(std::make_unique<SubState>());
   }
   Conn pub;
-  if (!pub.Dial(config.host, config.port, deadline) || !pub.Handshake("", deadline)) {
+  if (!pub.Dial(config.endpoint, deadline) || !pub.Handshake("", deadline)) {
     return fail("publisher: " + pub.error());
   }
 
@@ -335,12 +336,13 @@ int RunDelivery(const Config& config, bool queue) {
 int RunPub(const Config& config) {
   Report report("pub");
   report.Str("label", config.label);
+  report.Str("transport", TransportName(config.endpoint.transport));
   report.Int("msgs", static_cast<int64_t>(config.msgs));
   report.Int("size", static_cast<int64_t>(config.size));
   Deadline deadline =
       Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config.timeout_s));
   Conn conn;
-  if (!conn.Dial(config.host, config.port, deadline) || !conn.Handshake("", deadline)) {
+  if (!conn.Dial(config.endpoint, deadline) || !conn.Handshake("", deadline)) {
     report.Fail("publisher: " + conn.error());
     report.Print("");
     return Clock::now() >= deadline ? kExitTimeout : kExitFailed;

@@ -7,6 +7,8 @@
 #include <type_traits>
 
 #include "scenarios.h"
+#include "tls_client.h"
+#include "transport.h"
 #include "wire.h"
 
 namespace {
@@ -24,7 +26,10 @@ scenarios:
 
 flags (all take a value):
   --host H          server address (127.0.0.1)
-  --port P          server port (4222)
+  --port P          server port (4222; for ws/wss the WebSocket port)
+  --transport T     tcp, tls (TLS after the plain INFO), ws, wss (tcp)
+  --ca FILE         tls/wss: check the server certificate against FILE (default: not checked)
+  --ws-path PATH    ws/wss: request path of the upgrade (/)
   --subject S       subject (bench.load)
   --msgs N          messages / round trips (1000000)
   --size B          payload bytes (16)
@@ -35,7 +40,9 @@ flags (all take a value):
   --window BYTES    publisher lead over the slowest subscriber (8388608)
   --chunk BYTES     publisher write size (262144)
   --warmup N        reqrep round trips not measured (1000)
+  --windows W       reqrep: also report p50/p99/max over W consecutive slices (10)
   --hold SEC        idle: keep connections open this long or until stdin closes (0)
+  --trace FILE      reqrep: write "start_ns latency_ns" (CLOCK_MONOTONIC) per measured round trip
   --label TEXT      copied into the JSON result
 
 exit: 0 ok, 1 failed, 2 timeout, 64 bad usage
@@ -65,18 +72,34 @@ bool Apply(std::string_view flag, const std::string& value, Config* config) {
     return true;
   };
   if (flag == "--host") {
-    config->host = value;
+    config->endpoint.host = value;
     return true;
+  }
+  if (flag == "--transport") return tern::loadgen::ParseTransport(value, &config->endpoint.transport);
+  if (flag == "--ca") {
+    config->ca_file = value;
+    return true;
+  }
+  if (flag == "--ws-path") {
+    config->endpoint.ws_path = value;
+    return !value.empty() && value[0] == '/';
   }
   if (flag == "--subject") {
     config->subject = value;
+    return true;
+  }
+  if (flag == "--trace") {
+    config->trace_file = value;
     return true;
   }
   if (flag == "--label") {
     config->label = value;
     return true;
   }
-  if (flag == "--port") return number(&config->port) && config->port > 0 && config->port < 65536;
+  if (flag == "--port") {
+    return number(&config->endpoint.port) && config->endpoint.port > 0 && config->endpoint.port < 65536;
+  }
+  if (flag == "--windows") return number(&config->windows) && config->windows > 0;
   if (flag == "--msgs") return number(&config->msgs);
   if (flag == "--size") return number(&config->size);
   if (flag == "--subs") return number(&config->subs);
@@ -116,6 +139,14 @@ int main(int argc, char** argv) {
       return Usage(("missing value for " + std::string(arg)).c_str());
     }
     if (!Apply(arg, value, &config)) return Usage(("bad flag or value: " + std::string(arg)).c_str());
+  }
+  if (tern::loadgen::UsesTls(config.endpoint.transport)) {
+    std::string error;
+    config.endpoint.tls = tern::loadgen::TlsClientContext::Create(config.ca_file, &error);
+    if (config.endpoint.tls == nullptr) {
+      std::fprintf(stderr, "tern-loadgen: %s\n", error.c_str());
+      return 64;
+    }
   }
   if (scenario == "pub") return tern::loadgen::RunPub(config);
   if (scenario == "pubsub") return tern::loadgen::RunPubSub(config);

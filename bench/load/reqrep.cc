@@ -2,12 +2,18 @@
 // the subject; a requester sends one request at a time with a unique reply
 // subject under its wildcard inbox and times each round trip (two hops through
 // the server). Sequential on purpose: this measures latency, not throughput.
+//
+// Besides the percentiles of the whole run, the run is cut into --windows
+// consecutive slices with their own p50/p99/max and start time, so a tail
+// that belongs to the first second after another load (or comes in bursts)
+// shows where it is.
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -79,6 +85,7 @@ double Percentile(const std::vector<int64_t>& sorted, double p) {
 int RunReqRep(const Config& config) {
   Report report("reqrep");
   report.Str("label", config.label);
+  report.Str("transport", TransportName(config.endpoint.transport));
   report.Int("msgs", static_cast<int64_t>(config.msgs));
   report.Int("size", static_cast<int64_t>(config.size));
   Deadline deadline =
@@ -86,13 +93,13 @@ int RunReqRep(const Config& config) {
   std::string inbox = fmt::format("_INBOX.lg{}", ::getpid());
   Conn responder;
   Conn requester;
-  if (!responder.Dial(config.host, config.port, deadline) ||
+  if (!responder.Dial(config.endpoint, deadline) ||
       !responder.Handshake(fmt::format("SUB {} 1\r\n", config.subject), deadline)) {
     report.Fail("responder: " + responder.error());
     report.Print("");
     return Clock::now() >= deadline ? kExitTimeout : kExitFailed;
   }
-  if (!requester.Dial(config.host, config.port, deadline) ||
+  if (!requester.Dial(config.endpoint, deadline) ||
       !requester.Handshake(fmt::format("SUB {}.* 1\r\n", inbox), deadline)) {
     report.Fail("requester: " + requester.error());
     report.Print("");
@@ -129,11 +136,15 @@ int RunReqRep(const Config& config) {
   uint64_t total = config.warmup + config.msgs;
   int64_t measured_start = 0;
   double cpu0 = 0;
+  const uint64_t window = std::max<uint64_t>(1, config.msgs / static_cast<uint64_t>(std::max(1, config.windows)));
+  std::vector<int64_t> window_starts;
+  std::vector<int64_t> starts;  // with --trace only
   for (uint64_t i = 0; i < total && error.empty(); ++i) {
     if (i == config.warmup) {
       measured_start = NowNs();
       cpu0 = ProcessCpuSeconds();
     }
+    if (i >= config.warmup && (i - config.warmup) % window == 0) window_starts.push_back(NowNs());
     subject.clear();
     fmt::format_to(std::back_inserter(subject), "{}.{}", inbox, i);
     request.clear();
@@ -160,7 +171,10 @@ int RunReqRep(const Config& config) {
     }
     if (!reply.error.empty()) error = reply.error;
     if (!error.empty()) break;
-    if (i >= config.warmup) latencies.push_back(NowNs() - t0);
+    if (i >= config.warmup) {
+      latencies.push_back(NowNs() - t0);
+      if (!config.trace_file.empty()) starts.push_back(t0);
+    }
   }
   int64_t measured_end = NowNs();
   double cpu_s = ProcessCpuSeconds() - cpu0;
@@ -168,6 +182,27 @@ int RunReqRep(const Config& config) {
   responder_thread.join();
   if (error.empty() && !responder_out.error.empty()) error = responder_out.error;
 
+  if (!config.trace_file.empty()) {
+    // Written after the run so the measurement does no file I/O. The clock is
+    // steady_clock, i.e. CLOCK_MONOTONIC: `perf record -k CLOCK_MONOTONIC`
+    // lines up with it.
+    if (std::FILE* f = std::fopen(config.trace_file.c_str(), "w")) {
+      for (size_t k = 0; k < latencies.size(); ++k)
+        std::fprintf(f, "%lld %lld\n", static_cast<long long>(starts[k]), static_cast<long long>(latencies[k]));
+      std::fclose(f);
+    }
+  }
+  std::string windows = "[";
+  for (size_t w = 0; w * window < latencies.size(); ++w) {
+    std::vector<int64_t> slice(
+        latencies.begin() + static_cast<std::ptrdiff_t>(w * window),
+        latencies.begin() + static_cast<std::ptrdiff_t>(std::min(latencies.size(), (w + 1) * window)));
+    std::sort(slice.begin(), slice.end());
+    windows += fmt::format("{}{{\"t_ms\":{:.1f},\"n\":{},\"p50_us\":{:.1f},\"p99_us\":{:.1f},\"max_us\":{:.1f}}}",
+                           w ? "," : "", static_cast<double>(window_starts[w] - measured_start) / 1e6, slice.size(),
+                           Percentile(slice, 0.5), Percentile(slice, 0.99), static_cast<double>(slice.back()) / 1000.0);
+  }
+  windows += "]";
   std::sort(latencies.begin(), latencies.end());
   double secs = measured_start > 0 ? static_cast<double>(measured_end - measured_start) * 1e-9 : 0;
   double rate = secs > 0 ? static_cast<double>(latencies.size()) / secs : 0;
@@ -181,14 +216,17 @@ int RunReqRep(const Config& config) {
   report.Num("p50_us", Percentile(latencies, 0.50));
   report.Num("p90_us", Percentile(latencies, 0.90));
   report.Num("p99_us", Percentile(latencies, 0.99));
+  report.Num("p999_us", Percentile(latencies, 0.999));
   report.Num("max_us", latencies.empty() ? 0 : static_cast<double>(latencies.back()) / 1000.0);
   report.Num("loadgen_cpu_pct", secs > 0 ? 100 * cpu_s / secs : 0);
+  report.Raw("windows", windows);
   if (!error.empty()) report.Fail(error);
   report.Print(
       fmt::format("reqrep {} B x {}: {:.0f} round trips/s, p50 {:.1f} us, p90 {:.1f} us, p99 {:.1f} us, "
-                  "max {:.1f} us",
+                  "p99.9 {:.1f} us, max {:.1f} us",
                   config.size, latencies.size(), rate, Percentile(latencies, 0.5), Percentile(latencies, 0.9),
-                  Percentile(latencies, 0.99), latencies.empty() ? 0 : static_cast<double>(latencies.back()) / 1000.0));
+                  Percentile(latencies, 0.99), Percentile(latencies, 0.999),
+                  latencies.empty() ? 0 : static_cast<double>(latencies.back()) / 1000.0));
   if (!error.empty()) return timeout ? kExitTimeout : kExitFailed;
   return kExitOk;
 }

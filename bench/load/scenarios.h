@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "transport.h"
+
 namespace tern::loadgen {
 
 inline constexpr int kExitOk = 0;
@@ -14,8 +16,8 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitTimeout = 2;
 
 struct Config {
-  std::string host = "127.0.0.1";
-  int port = 4222;
+  Endpoint endpoint;    // host, port, transport (and its TLS context)
+  std::string ca_file;  // --ca: check the server's certificate against it
   std::string subject = "bench.load";
   uint64_t msgs = 1'000'000;  // messages published (reqrep: round trips)
   size_t size = 16;           // payload bytes
@@ -31,6 +33,8 @@ struct Config {
   uint64_t warmup = 1000;           // reqrep: round trips not measured
   double hold_s = 0;                // idle: hold connections up to this long after reporting
   std::string label;                // copied into the report
+  std::string trace_file;           // reqrep: every measured round trip, "start_ns latency_ns" (CLOCK_MONOTONIC)
+  int windows = 10;                 // reqrep: latency summaries over consecutive slices of the run
 };
 
 int RunPub(const Config& config);     // pub-only

@@ -14,7 +14,7 @@ class ConnectTest : public ServerTest {};
 TEST_P(ConnectTest, InfoHasTheFieldsClientsRead) {
   START_SERVER();
   RawClient c;
-  ASSERT_TRUE(c.Connect(port()));
+  ASSERT_TRUE(c.Connect(target()));
   nlohmann::json info = c.InfoJson();
   ASSERT_TRUE(info.is_object()) << c.info_line();
 
@@ -26,7 +26,13 @@ TEST_P(ConnectTest, InfoHasTheFieldsClientsRead) {
   EXPECT_FALSE(info["version"].get<std::string>().empty());
   EXPECT_EQ(info["proto"], 1) << c.info_line();
   EXPECT_EQ(info["host"], "127.0.0.1") << c.info_line();
+  // Every listener advertises the client listener (nats-server copies one
+  // INFO for all): over WebSocket that is not the port the client dialled.
   EXPECT_EQ(info["port"], port()) << c.info_line();
+  // Only the TLS client listener requires TLS; wss:// clients got theirs
+  // from the transport and are not told to start another.
+  EXPECT_EQ(info.value("tls_required", false), transport() == Transport::kTls) << c.info_line();
+  EXPECT_FALSE(info.value("tls_verify", false)) << c.info_line();
   EXPECT_EQ(info["headers"], true) << c.info_line();
   EXPECT_EQ(info["max_payload"], 1048576) << c.info_line();
   EXPECT_TRUE(info["client_id"].is_number_unsigned()) << c.info_line();
@@ -38,15 +44,15 @@ TEST_P(ConnectTest, InfoMaxPayloadFollowsTheLimit) {
   limits.max_payload = 1024;
   START_SERVER(limits);
   RawClient c;
-  ASSERT_TRUE(c.Connect(port()));
+  ASSERT_TRUE(c.Connect(target()));
   EXPECT_EQ(c.InfoJson()["max_payload"], 1024) << c.info_line();
 }
 
 TEST_P(ConnectTest, EachConnectionGetsItsOwnClientId) {
   START_SERVER();
   RawClient a, b;
-  ASSERT_TRUE(a.Connect(port()));
-  ASSERT_TRUE(b.Connect(port()));
+  ASSERT_TRUE(a.Connect(target()));
+  ASSERT_TRUE(b.Connect(target()));
   EXPECT_NE(a.InfoJson()["client_id"], b.InfoJson()["client_id"]);
   EXPECT_EQ(a.InfoJson()["server_id"], b.InfoJson()["server_id"]);
 }
@@ -54,7 +60,7 @@ TEST_P(ConnectTest, EachConnectionGetsItsOwnClientId) {
 TEST_P(ConnectTest, VerboseAcknowledgesEachOperation) {
   START_SERVER();
   RawClient c;
-  ASSERT_TRUE(c.Connect(port()));
+  ASSERT_TRUE(c.Connect(target()));
   ASSERT_TRUE(c.Send("CONNECT {\"verbose\":true}\r\n"));
   EXPECT_TRUE(c.Expect("+OK"));
   ASSERT_TRUE(c.Send("SUB foo 1\r\n"));
@@ -71,7 +77,7 @@ TEST_P(ConnectTest, VerboseAcknowledgesEachOperation) {
 TEST_P(ConnectTest, NotVerboseSendsNoOk) {
   START_SERVER();
   RawClient c;
-  ASSERT_TRUE(c.Connect(port()));
+  ASSERT_TRUE(c.Connect(target()));
   ASSERT_TRUE(c.Send("CONNECT {\"verbose\":false}\r\nSUB foo 1\r\nPUB foo 2\r\nhi\r\n"));
   EXPECT_TRUE(c.ExpectMsg("foo", "1", "", "hi"));
   EXPECT_TRUE(c.Ping());
@@ -82,7 +88,7 @@ TEST_P(ConnectTest, NotVerboseSendsNoOk) {
 TEST_P(ConnectTest, OmittedConnectOptionsStayVerboseAndPedantic) {
   START_SERVER();
   RawClient c;
-  ASSERT_TRUE(c.Connect(port()));
+  ASSERT_TRUE(c.Connect(target()));
   ASSERT_TRUE(c.Send("CONNECT {}\r\n"));
   EXPECT_TRUE(c.Expect("+OK"));
   ASSERT_TRUE(c.Send("SUB foo 1\r\n"));
@@ -94,7 +100,7 @@ TEST_P(ConnectTest, OmittedConnectOptionsStayVerboseAndPedantic) {
 TEST_P(ConnectTest, ExplicitPedanticFalseAllowsWildcardPublish) {
   START_SERVER();
   RawClient c;
-  ASSERT_TRUE(c.Connect(port()));
+  ASSERT_TRUE(c.Connect(target()));
   ASSERT_TRUE(c.Send("CONNECT {\"pedantic\":false}\r\n"));
   EXPECT_TRUE(c.Expect("+OK"));
   ASSERT_TRUE(c.Send(Pub("foo.*", "x")));
@@ -106,7 +112,7 @@ TEST_P(ConnectTest, ExplicitPedanticFalseAllowsWildcardPublish) {
 TEST_P(ConnectTest, OperationsBeforeConnectUseTheDefaults) {
   START_SERVER();
   RawClient c;
-  ASSERT_TRUE(c.Connect(port()));
+  ASSERT_TRUE(c.Connect(target()));
   ASSERT_TRUE(c.Send("SUB foo 1\r\n"));
   EXPECT_TRUE(c.Expect("+OK"));
   ASSERT_TRUE(c.Send(Pub("foo", "x")));
@@ -156,7 +162,7 @@ TEST_P(ConnectTest, EchoDefaultsToOn) {
 TEST_P(ConnectTest, PingBeforeConnectIsAnswered) {
   START_SERVER();
   RawClient c;
-  ASSERT_TRUE(c.Connect(port()));
+  ASSERT_TRUE(c.Connect(target()));
   EXPECT_TRUE(c.Ping());
 }
 
@@ -173,7 +179,7 @@ TEST_P(ConnectTest, ClientPingGetsPong) {
 TEST_P(ConnectTest, OperationNamesAreCaseInsensitive) {
   START_SERVER();
   RawClient c;
-  ASSERT_TRUE(c.Connect(port()));
+  ASSERT_TRUE(c.Connect(target()));
   ASSERT_TRUE(c.Send("connect {\"verbose\":false}\r\nsub foo 1\r\npub foo 2\r\nhi\r\nping\r\n"));
   EXPECT_TRUE(c.ExpectMsg("foo", "1", "", "hi"));
   EXPECT_TRUE(c.Expect("PONG"));
@@ -207,7 +213,7 @@ TEST_P(ConnectTest, ManyClientsConnectAndDisconnect) {
   EXPECT_TRUE(last.Ping());
 }
 
-TERN_INSTANTIATE_FLAVORS(ConnectTest);
+TERN_INSTANTIATE_TRANSPORTS(ConnectTest);
 
 }  // namespace
 }  // namespace tern::testing

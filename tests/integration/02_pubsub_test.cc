@@ -410,7 +410,7 @@ TEST_P(PubSubTest, ClosedSubscriberConnectionIsForgotten) {
   EXPECT_TRUE(pub.Ping());
 }
 
-TERN_INSTANTIATE_FLAVORS(PubSubTest);
+TERN_INSTANTIATE_TRANSPORTS(PubSubTest);
 
 }  // namespace
 }  // namespace tern::testing

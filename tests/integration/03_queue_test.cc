@@ -217,6 +217,8 @@ TEST_P(QueueTest, RoundRobinPolicyTakesTurns) {
 // (the race itself is pinned down deterministically in
 // src/core/router_interest_test.cc; this checks the whole path).
 TEST_P(QueueTest, UnsubWithMaxWhilePublishesFlowDeliversEachMessageOnce) {
+  // A race in the router; another transport only makes 100,000 messages slower.
+  if (transport() != Transport::kTcp) GTEST_SKIP() << "transport-neutral: runs over tcp only";
   START_SERVER();
   constexpr int kMessages = 100000;
   constexpr int kBatch = 10;
@@ -271,7 +273,7 @@ TEST_P(QueueTest, UnsubWithMaxWhilePublishesFlowDeliversEachMessageOnce) {
   EXPECT_EQ(doubled, 0);
 }
 
-TERN_INSTANTIATE_FLAVORS(QueueTest);
+TERN_INSTANTIATE_TRANSPORTS(QueueTest);
 
 }  // namespace
 }  // namespace tern::testing

@@ -205,7 +205,7 @@ TEST_P(RequestTest, OldStyleRequestsLeaveNoSubscriptionsBehind) {
   EXPECT_EQ(before["session_subscriptions"], 2) << "the responder's and the stats reader's";
 }
 
-TERN_INSTANTIATE_FLAVORS(RequestTest);
+TERN_INSTANTIATE_TRANSPORTS(RequestTest);
 
 }  // namespace
 }  // namespace tern::testing

@@ -202,7 +202,7 @@ TEST_P(ErrorsTest, ConnectWithInvalidJsonClosesConnection) {
   START_SERVER();
   for (const char* text : {"CONNECT {bad json}\r\n", "CONNECT\r\n", "CONNECT [1,2]\r\n"}) {
     RawClient c;
-    ASSERT_TRUE(c.Connect(port()));
+    ASSERT_TRUE(c.Connect(target()));
     ASSERT_TRUE(c.Send(text));
     std::string drained;
     EXPECT_TRUE(c.ExpectClosed(kDefaultTimeout, &drained)) << text;
@@ -213,7 +213,7 @@ TEST_P(ErrorsTest, ConnectWithInvalidJsonClosesConnection) {
 TEST_P(ErrorsTest, NoRespondersWithoutHeadersIsRejected) {
   START_SERVER();
   RawClient c;
-  ASSERT_TRUE(c.Connect(port()));
+  ASSERT_TRUE(c.Connect(target()));
   ASSERT_TRUE(c.Send("CONNECT {\"verbose\":false,\"headers\":false,\"no_responders\":true}\r\n"));
   EXPECT_TRUE(c.ExpectErr("no responders requires headers support"));
   EXPECT_TRUE(c.ExpectClosed());
@@ -234,7 +234,7 @@ TEST_P(ErrorsTest, ErrorOnOneConnectionDoesNotDisturbOthers) {
   EXPECT_TRUE(sub.Ping());
 }
 
-TERN_INSTANTIATE_FLAVORS(ErrorsTest);
+TERN_INSTANTIATE_TRANSPORTS(ErrorsTest);
 
 }  // namespace
 }  // namespace tern::testing

@@ -2,29 +2,20 @@
 // no subscriber is held for the rule's window and handed to the first
 // matching subscriber(s) that appear; then dropped and counted. Also the
 // system requests _TERN.INTEREST and _TERN.STATS that make this observable.
-#include <gtest/gtest.h>
-
+// Over every transport: a held message must reach a WebSocket or TLS
+// subscriber as it reaches a TCP one.
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "raw_client.h"
-#include "server_flavor.h"
-#include "server_process.h"
+#include "server_test.h"
 
 namespace tern::testing {
 namespace {
 
 using namespace std::chrono_literals;
 
-class LingerTest : public ::testing::Test {
+class LingerTest : public ServerTest {
  protected:
-  void Start(std::vector<std::string> args) {
-    flavor_ = MakeFlavor("tern");
-    server_ = std::make_unique<ServerProcess>(*flavor_, ServerLimits{}, std::move(args));
-    ASSERT_TRUE(server_->Start()) << server_->error();
-  }
-  ::testing::AssertionResult Connect(RawClient& c) { return c.ConnectAndHandshake(server_->port()); }
-
   // Asks the server for its counters over the protocol.
   nlohmann::json Stats() {
     RawClient c;
@@ -37,13 +28,10 @@ class LingerTest : public ::testing::Test {
     }
     return nlohmann::json::parse(msg->payload);
   }
-
-  std::unique_ptr<ServerFlavor> flavor_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
-TEST_F(LingerTest, LateSubscriberReceivesHeldMessage) {
-  Start({"--linger", "room.>=3s"});
+TEST_P(LingerTest, LateSubscriberReceivesHeldMessage) {
+  START_SERVER_WITH_ARGS(ServerLimits{}, "--linger", "room.>=3s");
   RawClient pub, sub;
   ASSERT_TRUE(Connect(pub));
   ASSERT_TRUE(pub.Send(Pub("room.1", "early bird")));
@@ -60,8 +48,8 @@ TEST_F(LingerTest, LateSubscriberReceivesHeldMessage) {
   EXPECT_EQ(Stats()["linger"]["delivered"], 1);
 }
 
-TEST_F(LingerTest, AfterTheWindowNothingIsDelivered) {
-  Start({"--linger", "room.>=1s"});
+TEST_P(LingerTest, AfterTheWindowNothingIsDelivered) {
+  START_SERVER_WITH_ARGS(ServerLimits{}, "--linger", "room.>=1s");
   RawClient pub, sub;
   ASSERT_TRUE(Connect(pub));
   ASSERT_TRUE(pub.Send(Pub("room.2", "too late")));
@@ -76,8 +64,8 @@ TEST_F(LingerTest, AfterTheWindowNothingIsDelivered) {
   EXPECT_EQ(stats["linger"]["held_now"], 0);
 }
 
-TEST_F(LingerTest, SubjectsOutsideTheRuleAreNotHeld) {
-  Start({"--linger", "room.>=3s"});
+TEST_P(LingerTest, SubjectsOutsideTheRuleAreNotHeld) {
+  START_SERVER_WITH_ARGS(ServerLimits{}, "--linger", "room.>=3s");
   RawClient pub, sub;
   ASSERT_TRUE(Connect(pub));
   ASSERT_TRUE(pub.Send(Pub("lobby", "not kept")));
@@ -88,8 +76,8 @@ TEST_F(LingerTest, SubjectsOutsideTheRuleAreNotHeld) {
   EXPECT_EQ(Stats()["linger"]["held"], 0);
 }
 
-TEST_F(LingerTest, QueueGroupGetsLingeringMessageExactlyOnce) {
-  Start({"--linger", "jobs=3s"});
+TEST_P(LingerTest, QueueGroupGetsLingeringMessageExactlyOnce) {
+  START_SERVER_WITH_ARGS(ServerLimits{}, "--linger", "jobs=3s");
   RawClient pub, a, b;
   ASSERT_TRUE(Connect(pub));
   ASSERT_TRUE(pub.Send(Pub("jobs", "j1")));
@@ -105,9 +93,9 @@ TEST_F(LingerTest, QueueGroupGetsLingeringMessageExactlyOnce) {
   EXPECT_EQ(a.ReadSome(4096, 300ms), "");
 }
 
-TEST_F(LingerTest, ByteBoundDropsOldestAndCountsIt) {
+TEST_P(LingerTest, ByteBoundDropsOldestAndCountsIt) {
   // Each held message costs subject (6) + payload (100) bytes: three fit in 350.
-  Start({"--linger", "room.>=5s/350"});
+  START_SERVER_WITH_ARGS(ServerLimits{}, "--linger", "room.>=5s/350");
   RawClient pub, sub;
   ASSERT_TRUE(Connect(pub));
   std::string batch;
@@ -125,15 +113,15 @@ TEST_F(LingerTest, ByteBoundDropsOldestAndCountsIt) {
   }
 }
 
-TEST_F(LingerTest, InterestQueryNamesSubjectsWithSubscribers) {
-  Start({});
+TEST_P(LingerTest, InterestQueryNamesSubjectsWithSubscribers) {
+  START_SERVER();
   RawClient listener, asker;
   ASSERT_TRUE(Connect(listener));
   ASSERT_TRUE(listener.Send("SUB orders.* 1\r\nSUB billing 2\r\n"));
   ASSERT_TRUE(listener.Ping());
   ASSERT_TRUE(Connect(asker));
-  ASSERT_TRUE(asker.Send("SUB answer 1\r\n" +
-                         Pub("_TERN.INTEREST", R"(["orders.new","billing","shipping"])", "answer")));
+  ASSERT_TRUE(
+      asker.Send("SUB answer 1\r\n" + Pub("_TERN.INTEREST", R"(["orders.new","billing","shipping"])", "answer")));
   auto msg = asker.ReadMsg();
   ASSERT_TRUE(msg) << asker.last_error();
   EXPECT_EQ(nlohmann::json::parse(msg->payload), nlohmann::json::parse(R"(["orders.new","billing"])"));
@@ -142,6 +130,8 @@ TEST_F(LingerTest, InterestQueryNamesSubjectsWithSubscribers) {
   ASSERT_TRUE(msg);
   EXPECT_TRUE(nlohmann::json::parse(msg->payload).contains("error"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Servers, LingerTest, ::testing::ValuesIn(AllTransports({"tern"})), FlavorTransportParamName);
 
 }  // namespace
 }  // namespace tern::testing

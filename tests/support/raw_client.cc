@@ -1,16 +1,11 @@
 #include "raw_client.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <regex>
+
+#include "ws_stream.h"
 
 namespace tern::testing {
 namespace {
@@ -19,32 +14,6 @@ using Clock = std::chrono::steady_clock;
 using ::testing::AssertionFailure;
 using ::testing::AssertionResult;
 using ::testing::AssertionSuccess;
-
-int RemainingMs(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
-  return left < 0 ? 0 : static_cast<int>(left);
-}
-
-// Printable form of protocol bytes for failure messages.
-std::string Show(std::string_view s, size_t max = 300) {
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < max; ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c >= 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof(hex), "\\x%02x", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (s.size() > max) out += "...(" + std::to_string(s.size()) + " bytes)";
-  return out;
-}
 
 std::vector<std::string> SplitWs(std::string_view s) {
   std::vector<std::string> out;
@@ -68,8 +37,10 @@ RawClient::RawClient(RawClient&& o) noexcept { *this = std::move(o); }
 RawClient& RawClient::operator=(RawClient&& o) noexcept {
   if (this != &o) {
     Close();
-    fd_ = o.fd_;
-    o.fd_ = -1;
+    stream_ = std::move(o.stream_);
+    ws_ = o.ws_;
+    o.ws_ = nullptr;
+    transport_ = o.transport_;
     auto_pong_ = o.auto_pong_;
     buf_ = std::move(o.buf_);
     pos_ = o.pos_;
@@ -78,50 +49,55 @@ RawClient& RawClient::operator=(RawClient&& o) noexcept {
   return *this;
 }
 
-AssertionResult RawClient::Connect(int port, const ConnectOptions& options) {
+AssertionResult RawClient::Connect(const Target& target, const ConnectOptions& options) {
   Close();
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd_ < 0) return AssertionFailure() << "socket: " << std::strerror(errno);
-  if (options.recv_buffer > 0) {
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &options.recv_buffer, sizeof(options.recv_buffer));
-  }
-  int one = 1;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
+  info_line_.clear();
+  transport_ = target.transport;
   const auto deadline = Clock::now() + options.timeout;
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    if (errno != EINPROGRESS) {
-      int e = errno;
-      Close();
-      return AssertionFailure() << "connect to port " << port << ": " << std::strerror(e);
+  const std::string where = std::string(TransportName(target.transport)) + " to port " + std::to_string(target.port);
+  std::string why;
+  std::unique_ptr<ByteStream> stream =
+      TcpStream::Connect(target.host, target.port, options.recv_buffer, deadline, &why);
+  if (!stream) return AssertionFailure() << why;
+
+  if (target.transport == Transport::kTls && !target.tls.handshake_first) {
+    // NATS "TLS after INFO": the greeting is plain text, the upgrade follows it.
+    stream_ = std::move(stream);
+    auto line = NextLine(deadline, false);
+    if (!line) return AssertionFailure() << where << ": no plain INFO before the TLS handshake: " << last_error_;
+    if (line->rfind("INFO ", 0) != 0) return AssertionFailure() << where << ": first line is not INFO: " << Show(*line);
+    info_line_ = *line;
+    if (pos_ != buf_.size()) {
+      return AssertionFailure() << where << ": bytes after the plain INFO, before TLS: " << Pending();
     }
-    pollfd p{fd_, POLLOUT, 0};
-    if (::poll(&p, 1, RemainingMs(deadline)) != 1) {
-      Close();
-      return AssertionFailure() << "connect to port " << port << " timed out";
-    }
-    int err = 0;
-    socklen_t len = sizeof(err);
-    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) {
-      Close();
-      return AssertionFailure() << "connect to port " << port << ": " << std::strerror(err);
-    }
+    buf_.clear();
+    pos_ = 0;
+    stream = std::move(stream_);
   }
-  if (!options.read_info) return AssertionSuccess();
+  if (UsesTls(target.transport)) {
+    stream = TlsStream::Handshake(std::move(stream), target.tls, deadline, &why);
+    if (!stream) return AssertionFailure() << where << ": TLS handshake failed: " << why;
+  }
+  if (IsWebsocket(target.transport)) {
+    auto ws = WsStream::Upgrade(std::move(stream), target.host + ":" + std::to_string(target.port), target.ws_path,
+                                deadline, &why);
+    if (!ws) return AssertionFailure() << where << ": " << why;
+    ws_ = ws.get();
+    stream = std::move(ws);
+  }
+  stream_ = std::move(stream);
+
+  if (!options.read_info || !info_line_.empty()) return AssertionSuccess();
   auto line = NextLine(deadline, false);
-  if (!line) return AssertionFailure() << "no INFO line after connect: " << last_error_;
-  if (line->rfind("INFO ", 0) != 0) return AssertionFailure() << "first line is not INFO: " << Show(*line);
+  if (!line) return AssertionFailure() << where << ": no INFO line after connect: " << last_error_;
+  if (line->rfind("INFO ", 0) != 0) return AssertionFailure() << where << ": first line is not INFO: " << Show(*line);
   info_line_ = *line;
   return AssertionSuccess();
 }
 
-AssertionResult RawClient::ConnectAndHandshake(int port, const std::string& connect_json,
+AssertionResult RawClient::ConnectAndHandshake(const Target& target, const std::string& connect_json,
                                                const ConnectOptions& options) {
-  if (auto r = Connect(port, options); !r) return r;
+  if (auto r = Connect(target, options); !r) return r;
   if (auto r = Send("CONNECT " + connect_json + "\r\nPING\r\n"); !r) return r;
   const auto deadline = Clock::now() + options.timeout;
   for (;;) {
@@ -134,22 +110,26 @@ AssertionResult RawClient::ConnectAndHandshake(int port, const std::string& conn
 }
 
 void RawClient::Close() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  if (stream_) stream_->Goodbye();
+  stream_.reset();
+  ws_ = nullptr;
   buf_.clear();
   pos_ = 0;
 }
 
 void RawClient::Abort() {
-  if (fd_ >= 0) {
+  if (stream_) {
     linger lg{1, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    ::setsockopt(stream_->fd(), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
   }
-  Close();
+  stream_.reset();  // no goodbye: a crashed peer sends none
+  ws_ = nullptr;
+  buf_.clear();
+  pos_ = 0;
 }
 
 void RawClient::ShutdownWrite() {
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+  if (stream_) stream_->ShutdownWrite();
 }
 
 nlohmann::json RawClient::InfoJson() const {
@@ -158,30 +138,26 @@ nlohmann::json RawClient::InfoJson() const {
 }
 
 AssertionResult RawClient::Send(std::string_view data, Millis timeout) {
-  if (fd_ < 0) return AssertionFailure() << "send on a closed client";
-  const auto deadline = Clock::now() + timeout;
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n > 0) {
-      off += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      pollfd p{fd_, POLLOUT, 0};
-      if (::poll(&p, 1, RemainingMs(deadline)) <= 0) {
-        return AssertionFailure() << "send timed out after " << off << " of " << data.size() << " bytes";
-      }
-      continue;
-    }
-    return AssertionFailure() << "send failed after " << off << " bytes: " << std::strerror(errno);
-  }
+  if (!stream_) return AssertionFailure() << "send on a closed client";
+  std::string why;
+  if (stream_->Write(data, Clock::now() + timeout, &why) != IoStatus::kOk) return AssertionFailure() << why;
   return AssertionSuccess();
 }
 
+AssertionResult RawClient::SendRaw(std::string_view bytes, Millis timeout) {
+  if (!stream_) return AssertionFailure() << "send on a closed client";
+  ByteStream& below = ws_ != nullptr ? ws_->lower() : *stream_;
+  std::string why;
+  if (below.Write(bytes, Clock::now() + timeout, &why) != IoStatus::kOk) return AssertionFailure() << why;
+  return AssertionSuccess();
+}
+
+std::optional<uint16_t> RawClient::ws_close_code() const { return ws_ != nullptr ? ws_->close_code() : std::nullopt; }
+std::string RawClient::ws_close_reason() const { return ws_ != nullptr ? ws_->close_reason() : ""; }
+int RawClient::ws_pongs_received() const { return ws_ != nullptr ? ws_->pongs_received() : 0; }
+
 RawClient::Fill RawClient::FillBuffer(Clock::time_point deadline) {
-  if (fd_ < 0) {
+  if (!stream_) {
     last_error_ = "not connected";
     return Fill::kError;
   }
@@ -192,30 +168,17 @@ RawClient::Fill RawClient::FillBuffer(Clock::time_point deadline) {
     buf_.erase(0, pos_);
     pos_ = 0;
   }
-  char tmp[64 * 1024];
-  for (;;) {
-    ssize_t n = ::recv(fd_, tmp, sizeof(tmp), 0);
-    if (n > 0) {
-      buf_.append(tmp, static_cast<size_t>(n));
+  switch (stream_->Read(&buf_, deadline, &last_error_)) {
+    case IoStatus::kOk:
       return Fill::kOk;
-    }
-    if (n == 0) {
-      last_error_ = "connection closed by server";
+    case IoStatus::kTimeout:
+      return Fill::kTimeout;
+    case IoStatus::kClosed:
       return Fill::kClosed;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      pollfd p{fd_, POLLIN, 0};
-      int left = RemainingMs(deadline);
-      if (left == 0 || ::poll(&p, 1, left) <= 0) {
-        last_error_ = "timed out";
-        return Fill::kTimeout;
-      }
-      continue;
-    }
-    last_error_ = std::string("recv: ") + std::strerror(errno);
-    return errno == ECONNRESET ? Fill::kClosed : Fill::kError;
+    case IoStatus::kError:
+      return Fill::kError;
   }
+  return Fill::kError;
 }
 
 std::optional<std::string> RawClient::NextLine(Clock::time_point deadline, bool skip_pings) {
@@ -265,15 +228,6 @@ AssertionResult RawClient::Expect(std::string_view want, Millis timeout) {
   if (*line != want) {
     return AssertionFailure() << "expected '" << Show(want) << "' got '" << Show(*line) << "' (then: " << Pending()
                               << ")";
-  }
-  return AssertionSuccess();
-}
-
-AssertionResult RawClient::ExpectMatch(const std::string& regex, Millis timeout) {
-  auto line = NextLine(Clock::now() + timeout, regex != "PING");
-  if (!line) return AssertionFailure() << "expected /" << regex << "/ but " << last_error_;
-  if (!std::regex_match(*line, std::regex(regex))) {
-    return AssertionFailure() << "expected /" << regex << "/ got '" << Show(*line) << "'";
   }
   return AssertionSuccess();
 }
@@ -374,7 +328,8 @@ AssertionResult RawClient::ExpectClosed(Millis timeout, std::string* drained) {
       case Fill::kClosed:
         return AssertionSuccess();
       case Fill::kTimeout:
-        return AssertionFailure() << "connection still open after " << timeout.count() << " ms";
+        return AssertionFailure() << "connection still open after " << timeout.count() << " ms"
+                                  << (last_error_ != "timed out" ? " (" + last_error_ + ")" : "");
       case Fill::kError:
         return AssertionFailure() << "error while waiting for close: " << last_error_;
     }

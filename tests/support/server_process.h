@@ -1,7 +1,8 @@
-// A real server process on a free loopback port, for black-box tests.
+// A real server process on free loopback ports, for black-box tests.
 //
-// Start() picks a port by binding port 0 and releasing it, execs the server,
-// and waits until the port accepts TCP. If the server dies first (most often
+// Start() picks a port by binding port 0 and releasing it (a second one for
+// a WebSocket listener), execs the server, and waits until every configured
+// port listens. If the server dies first (most often
 // because another process took the port in between), it retries on a fresh
 // port. The destructor stops it with SIGTERM and records a test failure if it
 // does not exit with the flavour's code in time (SIGKILL after a bound), so a
@@ -23,7 +24,8 @@ namespace tern::testing {
 
 class ServerProcess {
  public:
-  ServerProcess(const ServerFlavor& flavor, ServerLimits limits = {}, std::vector<std::string> extra_args = {});
+  ServerProcess(const ServerFlavor& flavor, ServerLimits limits = {}, std::vector<std::string> extra_args = {},
+                ServerListeners listeners = {});
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -43,11 +45,14 @@ class ServerProcess {
   void Signal(int signo);
 
   int port() const { return port_; }
+  int websocket_port() const { return websocket_port_; }  // 0 without a websocket listener
   pid_t pid() const { return pid_; }
   const std::string& host() const { return host_; }
   std::string url() const;  // nats://127.0.0.1:PORT
   const std::string& flavor_name() const { return flavor_name_; }
   const std::string& error() const { return error_; }
+  // Start() failed because tern has the websocket flags but not the listener yet.
+  bool websocket_not_built() const { return websocket_not_built_; }
   const std::string& stderr_path() const { return stderr_path_; }
   std::string StderrTail(size_t max_bytes = 4000) const;
 
@@ -55,22 +60,25 @@ class ServerProcess {
   void set_check_exit(bool check) { check_exit_ = check; }
 
  private:
-  bool SpawnOnce(int port);
+  bool SpawnOnce(int port, int websocket_port);
   bool WaitExit(std::chrono::milliseconds bound, int* status);
 
   std::unique_ptr<ServerFlavor> flavor_;
   std::string flavor_name_;
   ServerLimits limits_;
   std::vector<std::string> extra_args_;
+  ServerListeners listeners_;
   std::string host_ = "127.0.0.1";
   std::string work_dir_;
   std::string stderr_path_;
   std::string error_;
   int port_ = 0;
+  int websocket_port_ = 0;
   pid_t pid_ = -1;
   bool stopped_ = false;
   bool check_exit_ = true;
   bool crashed_ = false;  // exited without being asked to
+  bool websocket_not_built_ = false;
   std::optional<int> exit_code_;
   std::chrono::milliseconds stop_duration_{0};
 };

@@ -18,8 +18,9 @@ struct TestCerts {
   std::string other_server_cert, other_server_key;  // signed by other_ca
 };
 
-// Made once per test process in a temporary directory; nullptr (with the
-// reason in *error) when openssl is missing or fails.
+// Made by the first test process of the day and shared by the others
+// (a per-user directory under $TMPDIR); nullptr (with the reason in *error)
+// when openssl is missing or fails.
 const TestCerts* GetTestCerts(std::string* error);
 
 }  // namespace tern::testing
