@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -397,6 +398,26 @@ class MonitorTest(unittest.TestCase):
             self.assertGreater(n, 100)
             # Generous for a shared 2-core machine; a path blocked by HTTP would take seconds.
             self.assertLess(worst, 0.25, f"slowest of {n} round trips: {worst * 1000:.1f} ms")
+
+    def test_lame_duck_on_sigusr2_tells_clients_then_closes_them_and_exits(self):
+        args = ["--lame_duck_duration", "2s", "--lame_duck_grace_period", "500ms"]
+        with Server(TERN, args) as tern:
+            clients = [Client(tern.port, name=f"ld{i}") for i in range(4)]
+            t0 = time.monotonic()
+            tern.proc.send_signal(signal.SIGUSR2)
+            for c in clients:
+                info = c.expect(b"\r\n")
+                self.assertTrue(info.startswith(b"INFO "), info)
+                self.assertTrue(json.loads(info[5:])["ldm"], info)
+            self.assertTrue(tern.get("/varz")["lame_duck_mode"])  # monitoring stays up through the drain
+            with self.assertRaises(OSError):
+                socket.create_connection(("127.0.0.1", tern.port), timeout=1).close()
+            for c in clients:
+                c.sock.settimeout(5)
+                self.assertEqual(c.sock.recv(100), b"")  # closed by the server
+            self.assertGreaterEqual(time.monotonic() - t0, 0.5)  # not before the grace period
+            self.assertEqual(tern.proc.wait(10), 0)
+            self.assertLess(time.monotonic() - t0, 6)
 
 
 PATHS = ["/varz", "/connz?subs=1", "/connz?subs=detail", "/connz?state=closed&subs=1", "/subsz",
