@@ -24,6 +24,9 @@ ALLOWED = {
     "core": {"base", "proto", "core"},
     "io": {"base", "io"},
     "server": {"base", "proto", "core", "io", "server"},
+    # The HTTP monitoring API sits on the server (its snapshots) and never
+    # the other way round: the server only knows a session factory.
+    "monitor": {"base", "proto", "core", "io", "server", "monitor"},
     # The client library depends on base and proto only, never on core or
     # server, so it works against any NATS-protocol server; its public
     # headers are "tern/...".

@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "io/socket.h"
+#include "monitor/monitor.h"
 #include "server/config/config.h"
 #include "server/server.h"
 
@@ -53,24 +54,25 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const std::string& warning : config.warnings) log::Warn("{}", warning);
-  if (options.http_port != 0) log::Warn("http_port {} is reserved: monitoring is not built yet", options.http_port);
 
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
-  sigaddset(&signals, SIGUSR2);
+  sigaddset(&signals, SIGUSR2);  // lame duck, as nats-server's --signal ldm
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   long files = io::RaiseFileLimit();
   log::Debug("open file limit {}", files);
 
   server::Server node(options);
+  monitor::Monitor monitoring(node);  // serves http_port (-m) when it is set
   if (base::Status started = node.Start(); !started.ok()) {
     log::Error("{}", started.message());
     return 1;
   }
+  monitoring.Start();
 
   for (;;) {
     int sig = 0;

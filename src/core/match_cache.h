@@ -35,6 +35,7 @@
 // from a timer so it does not pin closed connections.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -81,6 +82,15 @@ class MatchCache {
   size_t bytes() const { return bytes_; }
   size_t capacity() const { return capacity_; }
   size_t max_bytes() const { return max_bytes_; }
+  // Destinations per cached subject (plain + queue groups + routes): the
+  // largest and the sum, for /subsz. Walks the cache: monitoring only.
+  void Fanout(size_t* max, size_t* sum) const {
+    for (const auto& [subject, result] : entries_) {
+      size_t n = result->plain.size() + result->groups.size() + result->routes.size();
+      *max = std::max(*max, n);
+      *sum += n;
+    }
+  }
 
  private:
   using Map = std::unordered_map<std::string, MatchResultPtr, SubjectHash, std::equal_to<>>;

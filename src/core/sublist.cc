@@ -418,7 +418,10 @@ bool Sublist::InsertLocked(const SubscriptionPtr& sub, bool* first) {
     if (!added && rare.empty()) node->rare.reset();
   }
   if (!added) *first = false;
-  if (added) ++count_;
+  if (added) {
+    ++count_;
+    ++inserts_;
+  }
   return added;
 }
 
@@ -434,6 +437,7 @@ bool Sublist::Remove(const Subscription& sub, bool* last) {
     return false;
   }
   --count_;
+  ++removes_;
   Advance(&sub);
   return true;
 }
@@ -574,6 +578,11 @@ void Sublist::ForEachLocal(const Sink* except, const LocalVisitor& fn) const {
 size_t Sublist::count() const {
   std::shared_lock lock(mu_);
   return count_;
+}
+
+SublistStats Sublist::stats() const {
+  std::shared_lock lock(mu_);
+  return {count_, inserts_, removes_};
 }
 
 size_t Sublist::node_count() const {

@@ -67,6 +67,13 @@ struct MatchResult {
 };
 using MatchResultPtr = std::shared_ptr<const MatchResult>;
 
+// Counts for monitoring (nats-server's /subsz num_subscriptions,
+// num_inserts, num_removes).
+struct SublistStats {
+  size_t count = 0;
+  uint64_t inserts = 0, removes = 0;
+};
+
 // What an interest change did to its (subject, queue), for InsertBatch.
 struct InterestChange {
   bool changed = false;        // inserted (false: invalid or already there)
@@ -159,6 +166,7 @@ class Sublist {
 
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   size_t count() const;
+  SublistStats stats() const;
   // Trie nodes currently allocated (tests check pruning; monitoring).
   size_t node_count() const;
 
@@ -173,6 +181,7 @@ class Sublist {
   std::unique_ptr<sublist_internal::Level> root_;
   std::unique_ptr<sublist_internal::LogEntry[]> log_;  // slot = generation % kChangeLogSize
   size_t count_ = 0;
+  uint64_t inserts_ = 0, removes_ = 0;  // for monitoring (/subsz), under mu_
   std::atomic<uint64_t> generation_{0};
 };
 

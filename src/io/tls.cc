@@ -309,4 +309,19 @@ std::vector<std::string> PeerCertificateNames(const Stage& tls_stage) {
   return names;
 }
 
+TlsSessionInfo SessionInfo(const Stage& tls_stage) {
+  const auto* stage = dynamic_cast<const TlsStage*>(&tls_stage);
+  if (stage == nullptr || !stage->open()) return {};
+  TlsSessionInfo info;
+  // nats-server reports "1.2" / "1.3" (its tlsVersion()); OpenSSL says "TLSv1.3".
+  std::string_view version = SSL_get_version(stage->ssl());
+  if (version.starts_with("TLSv")) version.remove_prefix(4);
+  info.version = std::string(version);
+  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(stage->ssl())) {
+    const char* name = SSL_CIPHER_standard_name(cipher);
+    info.cipher = name != nullptr ? name : SSL_CIPHER_get_name(cipher);
+  }
+  return info;
+}
+
 }  // namespace tern::io

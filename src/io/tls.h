@@ -64,4 +64,11 @@ std::string PeerCertificateSubject(const Stage& tls_stage);
 // names and URIs, as text (for mapping certificates to users).
 std::vector<std::string> PeerCertificateNames(const Stage& tls_stage);
 
+// The negotiated version ("1.3") and cipher suite (IANA name), once the
+// handshake is done; empty before. For monitoring.
+struct TlsSessionInfo {
+  std::string version, cipher;
+};
+TlsSessionInfo SessionInfo(const Stage& tls_stage);
+
 }  // namespace tern::io

@@ -79,6 +79,8 @@ std::string_view CloseReasonText(CloseReason reason) {
       return "Connect Failed";
     case CloseReason::kServerShutdown:
       return "Server Shutdown";
+    case CloseReason::kKicked:
+      return "Kicked";
   }
   return "Unknown";
 }
@@ -89,6 +91,7 @@ io::CloseKind CloseKindOf(CloseReason reason) {
     case CloseReason::kConnectFailed:
       return io::CloseKind::kNormal;
     case CloseReason::kServerShutdown:
+    case CloseReason::kKicked:
       return io::CloseKind::kGoingAway;
     case CloseReason::kProtocolError:
     case CloseReason::kWebsocketHandshakeError:
@@ -118,12 +121,18 @@ Connection::Connection(Worker& worker, int fd, uint64_t id, const Endpoint& endp
       fd_(fd),
       id_(id),
       endpoint_(endpoint),
+      started_(WallClock::now()),
       max_pending_(&worker.server().limits().max_pending) {
   ip_ = io::PeerAddress(fd_, &port_);
+  endpoint_.stats->current.fetch_add(1, std::memory_order_relaxed);
+  endpoint_.stats->total.fetch_add(1, std::memory_order_relaxed);
 }
 
 Connection::~Connection() {
-  if (!closed()) ::close(fd_);
+  if (!closed()) {
+    ::close(fd_);
+    endpoint_.stats->current.fetch_sub(1, std::memory_order_relaxed);
+  }
 }
 
 bool Connection::Register(uint32_t events) {
@@ -266,6 +275,40 @@ std::shared_ptr<core::Sink> Connection::sink_ref() {
   core::Sink* sink = session_ ? session_->sink() : nullptr;
   if (sink == nullptr) return nullptr;
   return std::shared_ptr<core::Sink>(shared_from_this(), sink);
+}
+
+bool Connection::Describe(ConnInfo* info, bool with_subs) {
+  if (session_ == nullptr || !session_->monitored()) return false;
+  info->cid = id_;
+  info->listener = endpoint_.name;
+  info->type = endpoint_.websocket ? "websocket" : "nats";
+  info->ip = ip_;
+  info->port = port_;
+  info->start = started_;
+  // Steady times become wall-clock ones relative to now.
+  const Clock::time_point now = Clock::now();
+  const WallClock::time_point wall_now = WallClock::now();
+  Clock::time_point last_out;
+  {
+    std::lock_guard lock(write_mu_);
+    last_out = last_output_;
+  }
+  Clock::time_point last = std::max(last_input_, last_out);
+  info->last_activity =
+      last == Clock::time_point{} ? started_
+                                  : wall_now - std::chrono::duration_cast<WallClock::duration>(now - last);
+  if (info->last_activity < started_) info->last_activity = started_;
+  {
+    std::lock_guard lock(out_mu_);
+    info->pending_bytes = out_.size() + unsent_wire_.load(std::memory_order_relaxed);
+  }
+  if (io::Stage* tls = tls_stage()) {
+    io::TlsSessionInfo tls_info = io::SessionInfo(*tls);
+    info->tls_version = std::move(tls_info.version);
+    info->tls_cipher = std::move(tls_info.cipher);
+  }
+  session_->Describe(info, with_subs);
+  return true;
 }
 
 std::string Connection::peer_certificate_subject() const {
@@ -641,6 +684,7 @@ void Connection::Close(CloseReason reason) {
     std::lock_guard lock(write_mu_);
     ::close(fd_);
   }
+  endpoint_.stats->current.fetch_sub(1, std::memory_order_relaxed);
   if (session_) session_->OnClose(reason);
   worker_.Retire(std::move(self));
 }

@@ -126,6 +126,11 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   // The session as a core::Sink that keeps this connection alive.
   std::shared_ptr<core::Sink> sink_ref();
   uint64_t dropped_writes() const { return dropped_writes_.load(std::memory_order_relaxed); }
+  // Owner thread: a monitoring snapshot (transport part here, the rest from
+  // the session); false for connections monitoring does not list.
+  bool Describe(ConnInfo* info, bool with_subs);
+  Session* session() { return session_.get(); }
+  WallClock::time_point started() const { return started_; }
 
   // ---- for the worker ----------------------------------------------------
 
@@ -188,6 +193,7 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   const Endpoint& endpoint_;
   std::string ip_;
   int port_ = 0;
+  const WallClock::time_point started_;
   std::unique_ptr<Session> session_;
 
   // The transport chain, allocated only for connections that have one (a

@@ -3,6 +3,7 @@
 // its transport chain. Built from Options by endpoints.cc.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -31,8 +32,15 @@ enum class TlsMode : uint8_t {
   kAuto,           // TLS-first if a ClientHello arrives within tls_fallback, else kAfterGreeting
 };
 
+// Connections of one endpoint, for /metrics and /varz; updated per
+// connection open/close, never per message.
+struct EndpointStats {
+  std::atomic<int64_t> current{0};
+  std::atomic<uint64_t> total{0};
+};
+
 struct Endpoint {
-  std::string name;  // "client", "websocket": for logs and monitoring
+  std::string name;  // "client", "websocket", "http": for logs and monitoring
   std::string host;
   int port = 0;  // -1: a random free port; the bound port replaces it
   SessionFactory new_session;
@@ -50,6 +58,11 @@ struct Endpoint {
   // Written (best effort) to a socket the acceptor refuses before any
   // session exists (connection rate); empty: just close.
   std::string refusal;
+  // Served by the monitor worker, a thread that gets no client
+  // connections: a slow or hostile HTTP client, or a big /connz, never
+  // delays message delivery.
+  bool monitor_worker = false;
+  std::shared_ptr<EndpointStats> stats = std::make_shared<EndpointStats>();
 
   bool secure() const { return tls_mode != TlsMode::kNone; }
   // How long every handshake on this endpoint may take together.
@@ -60,7 +73,9 @@ struct Endpoint {
 io::TlsConfig ToTlsConfig(const TlsOptions& tls);
 
 // The endpoints `options` asks for, with their TLS contexts loaded (a bad
-// certificate or key fails here, naming the file).
-base::Result<std::vector<Endpoint>> BuildEndpoints(const Options& options);
+// certificate or key fails here, naming the file). `http`, when set, is the
+// session of the monitoring listener (http_port), which the monitor
+// library provides; without it no HTTP endpoint is built.
+base::Result<std::vector<Endpoint>> BuildEndpoints(const Options& options, const SessionFactory& http = {});
 
 }  // namespace tern::server

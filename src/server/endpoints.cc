@@ -37,7 +37,7 @@ std::chrono::milliseconds Endpoint::handshake_timeout() const {
   return timeout;
 }
 
-base::Result<std::vector<Endpoint>> BuildEndpoints(const Options& options) {
+base::Result<std::vector<Endpoint>> BuildEndpoints(const Options& options, const SessionFactory& http) {
   std::vector<Endpoint> endpoints;
   SessionFactory nats = [](Connection& conn) { return std::make_unique<NatsClientSession>(conn); };
 
@@ -79,6 +79,20 @@ base::Result<std::vector<Endpoint>> BuildEndpoints(const Options& options) {
       ws.tls_mode = TlsMode::kImplicit;  // wss://: TLS first, then the HTTP upgrade
     }
     endpoints.push_back(std::move(ws));
+  }
+
+  if (options.http_port != 0 && http) {
+    Endpoint monitor;
+    monitor.name = "http";
+    monitor.host = options.http.host.empty() ? options.addr : options.http.host;
+    monitor.port = options.http_port;
+    monitor.new_session = http;
+    monitor.monitor_worker = true;
+    if (options.http.tls.enabled()) {
+      if (base::Status s = AttachTls(options.http.tls, "http.tls", monitor); !s.ok()) return s;
+      monitor.tls_mode = TlsMode::kImplicit;  // https://
+    }
+    endpoints.push_back(std::move(monitor));
   }
   return endpoints;
 }

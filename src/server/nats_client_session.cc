@@ -1,6 +1,7 @@
 #include "server/nats_client_session.h"
 
 #include <openssl/rand.h>
+#include <algorithm>
 
 #include "base/log.h"
 #include "proto/nats/encoder.h"
@@ -105,6 +106,7 @@ void NatsClientSession::OnOpen() {
   info.auth_required = server_.auth().required();
   if (server_.auth().nonce_required()) info.nonce = nonce_ = MakeNonce();
   Send(proto::nats::EncodeInfo(info));
+  rtt_probe_ = now;
 
   int64_t current = server_.counters().current_connections.fetch_add(1, std::memory_order_relaxed) + 1;
   server_.counters().total_connections.fetch_add(1, std::memory_order_relaxed);
@@ -128,7 +130,59 @@ void NatsClientSession::OnOpen() {
   conn_.WakeAt(std::min(connect_deadline_, next_ping_));
 }
 
+void NatsClientSession::Describe(ConnInfo* info, bool with_subs) const {
+  info->name = connect_.name;
+  info->lang = connect_.lang;
+  info->version = connect_.version;
+  info->rtt = std::chrono::microseconds(rtt_us_);
+  info->in_msgs = in_msgs_.Get();
+  info->in_bytes = in_bytes_.Get();
+  info->out_msgs = out_msgs_.Get();
+  info->out_bytes = out_bytes_.Get();
+  uint32_t live = 0;
+  for (const auto& [sid, sub] : subs_) {
+    if (sub->closed.load(std::memory_order_acquire)) continue;
+    ++live;
+    if (!with_subs) continue;
+    info->subs.push_back({sub->subject, sub->queue, sid, sub->delivered.load(std::memory_order_relaxed),
+                          sub->max_msgs.load(std::memory_order_relaxed), conn_.id()});
+  }
+  info->subscriptions = live;
+}
+
+void NatsClientSession::RecordEvent(Event::Type type, std::string reason) const {
+  Event e;
+  e.type = type;
+  e.cid = conn_.id();
+  e.listener = conn_.endpoint().name;
+  e.ip = conn_.ip();
+  e.port = conn_.port();
+  e.name = connect_.name;
+  e.lang = connect_.lang;
+  e.version = connect_.version;
+  e.reason = std::move(reason);
+  if (type == Event::Type::kDisconnect) {
+    e.in_msgs = in_msgs_.Get();
+    e.in_bytes = in_bytes_.Get();
+    e.out_msgs = out_msgs_.Get();
+    e.out_bytes = out_bytes_.Get();
+  }
+  server_.events().Add(std::move(e));
+}
+
 void NatsClientSession::OnClose(CloseReason reason) {
+  if (opened_) {
+    // Kept for /connz?state=closed with the subscriptions it had.
+    ConnInfo info;
+    conn_.Describe(&info, /*with_subs=*/true);
+    info.stop = WallClock::now();
+    info.reason = std::string(CloseReasonText(reason));
+    server_.closed_connections().Add(std::move(info));
+    if (reason == CloseReason::kAuthenticationTimeout) {
+      RecordEvent(Event::Type::kAuthFailure, std::string(kErrAuthTimeout));
+    }
+    RecordEvent(Event::Type::kDisconnect, std::string(CloseReasonText(reason)));
+  }
   for (auto& [sid, sub] : subs_) DropSubscription(sub);
   server_.counters().session_subscriptions.fetch_sub(static_cast<int64_t>(subs_.size()), std::memory_order_relaxed);
   subs_.clear();
@@ -162,6 +216,7 @@ void NatsClientSession::OnTimer(io::Clock::time_point now) {
       return;
     }
     ++pings_out_;
+    rtt_probe_ = now;
     Send(proto::nats::kPing);
     if (log::Enabled(log::Level::kTrace)) Trace("->>", "PING");
   }
@@ -220,6 +275,7 @@ void NatsClientSession::OnConnect(std::string_view json) {
   }
   if (!options.account.empty() || options.new_account) {
     // Dynamic accounts are gone from nats-server too; it refuses them this way.
+    RecordEvent(Event::Type::kAuthFailure, std::string(kErrAuthorization));
     FailAndClose(kErrAuthorization, CloseReason::kProtocolError);
     return;
   }
@@ -321,6 +377,7 @@ void NatsClientSession::FinishAuth(auth::Decision d) {
   if (!d.allowed) {
     server_.counters().auth_failures.fetch_add(1, std::memory_order_relaxed);
     log::Error("{}:{} - cid:{} - {}", conn_.ip(), conn_.port(), conn_.id(), d.log);
+    RecordEvent(Event::Type::kAuthFailure, std::string(kErrAuthorization));
     held_.clear();
     FailAndClose(kErrAuthorization, CloseReason::kAuthenticationViolation);
     return;
@@ -349,6 +406,7 @@ void NatsClientSession::FinishAuth(auth::Decision d) {
     log::Debug("{}:{} - cid:{} - authenticated{}{}", conn_.ip(), conn_.port(), conn_.id(), user_.empty() ? "" : " as ",
                user_);
   }
+  RecordEvent(Event::Type::kConnect, {});
   if (connect_.verbose) Send(proto::nats::kOk);
   if (!held_.empty()) {
     std::string held = std::move(held_);
@@ -469,6 +527,8 @@ void NatsClientSession::OnPub(const proto::nats::PubOp& op) {
   // +OK before the publish: the publisher's own copy of the message (echo)
   // must follow the acknowledgement, as from nats-server.
   if (connect_.verbose) Send(proto::nats::kOk);
+  in_msgs_.Add();
+  in_bytes_.Add(op.headers.size() + op.payload.size());
   core::Message msg{op.subject, op.reply, op.headers, op.payload};
   core::PublishResult result =
       server_.router().Publish(worker_.router_thread(), msg, core::Origin::Client(this, connect_.echo));
@@ -549,6 +609,8 @@ void NatsClientSession::OnUnsub(const proto::nats::UnsubOp& op) {
 void NatsClientSession::OnPing() {
   if (auth_state_ != AuthState::kDone && !AuthenticatedWithoutConnect()) return;
   if (log::Enabled(log::Level::kTrace)) Trace("<<-", "PING");
+  // Clients PING right after CONNECT: INFO to that PING is a first RTT.
+  if (rtt_us_ == 0 && connected_ && rtt_probe_ != io::Clock::time_point{}) MeasureRtt();
   if (connect_.interest_barrier && server_.cluster() != nullptr) {
     // The PONG waits until every peer has what this client subscribed to.
     server_.cluster()->Barrier(conn_.shared_from_this());
@@ -570,6 +632,13 @@ void NatsClientSession::OnPong() {
   if (auth_state_ != AuthState::kDone && !AuthenticatedWithoutConnect()) return;
   if (log::Enabled(log::Level::kTrace)) Trace("<<-", "PONG");
   pings_out_ = 0;
+  if (rtt_probe_ != io::Clock::time_point{}) MeasureRtt();
+}
+
+void NatsClientSession::MeasureRtt() {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(io::Clock::now() - rtt_probe_).count();
+  rtt_us_ = static_cast<uint32_t>(std::clamp<int64_t>(us, 1, UINT32_MAX));
+  rtt_probe_ = {};
 }
 
 void NatsClientSession::DropSubscription(const core::SubscriptionPtr& sub) { server_.router().Unsubscribe(*sub); }
@@ -641,6 +710,8 @@ bool NatsClientSession::Deliver(const core::Subscription& core_sub, const core::
   const size_t size = msg.subject.size() + sub.sid.size() + msg.reply.size() + body + kMsgOverhead;
   const bool share = msg.payload.size() >= kSharePayloadFrom;
   bool taken = conn_.Write(size, [&](io::OutputBuffer& out) {
+    out_msgs_.Add();
+    out_bytes_.Add(body);
     if (share) {
       if (headers) {
         proto::nats::AppendHmsgHeader(out.bytes(), msg.subject, sub.sid, msg.reply, msg.headers.size(),

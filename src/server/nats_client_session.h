@@ -16,6 +16,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "base/counter.h"
 #include "base/string_hash.h"
 #include "core/permissions.h"
 #include "core/sink.h"
@@ -23,6 +24,7 @@
 #include "proto/nats/connect_info.h"
 #include "proto/nats/server_parser.h"
 #include "server/auth/authenticator.h"
+#include "server/event_log.h"
 #include "server/session.h"
 
 namespace tern::server {
@@ -53,6 +55,8 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   core::Sink* sink() override { return this; }
   void OnClusterChanged() override;
   void OnAuthChanged() override;
+  bool monitored() const override { return true; }
+  void Describe(ConnInfo* info, bool with_subs) const override;
 
   // core::Sink: any thread.
   bool Deliver(const core::Subscription& sub, const core::Message& msg) override;
@@ -83,6 +87,8 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   // Picks up limits changed by a reload (max_payload, max_control_line).
   void RefreshLimits();
   void Trace(std::string_view direction, std::string_view what) const;
+  void RecordEvent(Event::Type type, std::string reason) const;
+  void MeasureRtt();
 
   // Authentication: CONNECT -> a request for the authenticator, checked
   // here or on the auth pool; input that follows CONNECT waits (bounded)
@@ -161,9 +167,20 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   std::unique_ptr<DeliveryGuard> guard_;
   std::atomic<DeliveryGuard*> guard_ptr_{nullptr};
 
+  // Monitoring counters. In: the owner's, per PUB. Out: written inside
+  // Connection::Write's encode callback, i.e. under the connection's output
+  // lock, which already serialises every writer; so a plain load+store
+  // (OwnedCounter) suffices and a delivery pays no locked instruction.
+  OwnedCounter in_msgs_, in_bytes_, out_msgs_, out_bytes_;
+  // RTT: from INFO to the client's first PING (as nats-server estimates
+  // it), then from each server PING to its PONG. One probe start and a
+  // 32-bit figure, because every idle connection carries them.
+  io::Clock::time_point rtt_probe_{};  // INFO or PING sent; zero when none is out
+
   io::Clock::time_point connect_deadline_{};  // auth timeout; zero once authenticated
   io::Clock::time_point next_ping_{};
   int pings_out_ = 0;
+  uint32_t rtt_us_ = 0;  // last RTT in microseconds (71 minutes at most); 0 = not yet
 };
 
 }  // namespace tern::server

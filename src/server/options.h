@@ -158,11 +158,28 @@ struct AuthorizationOptions {
   bool any_auth() const { return !token.empty() || !user.empty() || !users.empty(); }
 };
 
+// The connect/disconnect/auth-failure log (http.event_log).
+struct EventLogOptions {
+  int max_events = 10000;               // kept in memory for /eventz
+  std::string file;                     // empty: memory only; else JSON lines appended here
+  uint64_t max_size = 10ull * 1024 * 1024;  // rotate when the file passes this
+  int max_files = 5;                    // file, file.1 ... file.(max_files-1)
+};
+
+// The HTTP listener (http_port): monitoring JSON and /metrics.
+struct HttpOptions {
+  std::string host;  // empty: addr
+  TlsOptions tls;    // https:// when set
+  std::chrono::milliseconds header_timeout{5000};  // a request's head must arrive within this
+  uint64_t max_body = 64 * 1024;                   // largest request body
+  EventLogOptions event_log;
+};
+
 struct Options {
   std::string server_name;  // default: the server id
   std::string addr = "0.0.0.0";
   int port = 4222;
-  int http_port = 0;  // monitoring; reserved until the monitor lands (0 = off)
+  int http_port = 0;  // monitoring (nats-server -m); 0 = off, -1 = a random free port
   int workers = 0;    // 0: one per core
   int idle_spin_us = 50;  // a worker's poll before it sleeps (io::EventLoop::Wait); 0 = off
 
@@ -194,6 +211,9 @@ struct Options {
 
   AuthorizationOptions authorization;
   std::string no_auth_user;  // clients without credentials become this user
+  int max_closed_clients = 10000;  // kept for /connz?state=closed
+
+  HttpOptions http;
 
   QueuePolicy queue_policy = QueuePolicy::kRandom;
   std::vector<LingerRule> linger;

@@ -4,12 +4,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
 #include "base/log.h"
 #include "io/socket.h"
 #include "server/cluster/cluster_manager.h"
+#include "server/connection.h"
 #include "server/listener.h"
 #include "server/session.h"
 #include "server/system_services.h"
@@ -80,7 +82,9 @@ Server::Server(Options options)
     : options_(std::move(options)),
       server_id_(MakeServerId()),
       linger_(LingerRules(options_)),
-      router_(sublist_, ToCore(options_.queue_policy), &linger_) {
+      router_(sublist_, ToCore(options_.queue_policy), &linger_),
+      closed_(static_cast<size_t>(std::max(0, options_.max_closed_clients))),
+      events_(static_cast<size_t>(std::max(1, options_.http.event_log.max_events))) {
   server_name_ = options_.server_name.empty() ? server_id_ : options_.server_name;
   StoreLimits(options_, limits_);
   if (options_.cluster.enabled()) {
@@ -119,6 +123,13 @@ proto::nats::ServerInfo Server::InfoFor(const Endpoint& endpoint) const {
 }
 
 int Server::port() const { return endpoints_.empty() ? 0 : endpoints_.front().port; }
+
+int Server::http_port() const {
+  for (const Endpoint& e : endpoints_) {
+    if (e.monitor_worker) return e.port;
+  }
+  return 0;
+}
 
 int Server::websocket_port() const {
   for (const Endpoint& e : endpoints_) {
@@ -179,7 +190,7 @@ base::Status Server::Start() {
     auth_pool_ = std::make_unique<auth::AuthPool>(threads, kAuthQueueBound);
   }
   if (auth_.required()) log::Info("  Authorization: required");
-  auto endpoints = BuildEndpoints(options_);
+  auto endpoints = BuildEndpoints(options_, http_factory_);
   if (!endpoints.ok()) return endpoints.status();
   endpoints_ = std::move(endpoints).value();
   if (cluster_ != nullptr) {
@@ -205,6 +216,11 @@ base::Status Server::Start() {
   int count = options_.workers > 0 ? options_.workers : static_cast<int>(std::thread::hardware_concurrency());
   if (count <= 0) count = 1;
   for (int i = 0; i < count; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+  client_workers_ = workers_.size();
+  if (http_port() != 0) {
+    workers_.push_back(std::make_unique<Worker>(*this, count));
+    monitor_worker_ = workers_.back().get();
+  }
   for (auto& worker : workers_) worker->Start();
   acceptor_ = std::thread([this] { accept_loop_.Run(); });
   if (cluster_ != nullptr) {
@@ -215,6 +231,10 @@ base::Status Server::Start() {
 
   log::Info("  Workers:  {}", count);
   for (const Endpoint& e : endpoints_) {
+    if (e.monitor_worker) {
+      log::Info("Starting http monitor on {}://{}:{}", e.secure() ? "https" : "http", e.host, e.port);
+      continue;
+    }
     const char* what = e.websocket           ? "websocket clients"
                        : e.name == "cluster" ? "route connections"
                                              : "client connections";
@@ -233,6 +253,10 @@ void Server::AnnounceClusterChange() {
 }
 
 void Server::Dispatch(int fd, const Endpoint& endpoint) {
+  if (endpoint.monitor_worker && monitor_worker_ != nullptr) {
+    monitor_worker_->Adopt(fd, endpoint);
+    return;
+  }
   // A storm from one address is refused here, before it costs a worker
   // anything; other addresses keep their own buckets.
   int peer_port = 0;
@@ -247,7 +271,7 @@ void Server::Dispatch(int fd, const Endpoint& endpoint) {
     ::close(fd);
     return;
   }
-  size_t index = next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
+  size_t index = next_worker_.fetch_add(1, std::memory_order_relaxed) % client_workers_;
   workers_[index]->Adopt(fd, endpoint);
 }
 
@@ -278,7 +302,10 @@ std::chrono::steady_clock::time_point Server::EnterLameDuck() {
   log::Info("Entering lame duck mode, stop accepting new clients");
   accept_loop_.Post([this] {
     for (auto& listener : listeners_) {
-      if (listener->endpoint().name != "cluster") listener->Close(accept_loop_);
+      // Routes and monitoring stay up to the end, as in nats-server.
+      if (listener->endpoint().name != "cluster" && !listener->endpoint().monitor_worker) {
+        listener->Close(accept_loop_);
+      }
     }
   });
   if (cluster_ != nullptr) cluster_->EnterLameDuck();

@@ -18,7 +18,9 @@
 #include "server/auth/authenticator.h"
 #include "server/auth/limiter.h"
 #include "server/auth/pool.h"
+#include "server/closed_conns.h"
 #include "server/endpoint.h"
+#include "server/event_log.h"
 #include "server/options.h"
 
 namespace tern::server {
@@ -110,6 +112,18 @@ class Server {
   // the caller then calls Shutdown().
   std::chrono::steady_clock::time_point EnterLameDuck();
   bool lame_duck() const { return lame_duck_.load(std::memory_order_relaxed); }
+  // Before Start(): the session of the HTTP listener (the monitor library's).
+  void set_http_session_factory(SessionFactory factory) { http_factory_ = std::move(factory); }
+  // The thread that serves the HTTP listener and gets no client
+  // connections; nullptr when there is no HTTP listener.
+  Worker* monitor_worker() { return monitor_worker_; }
+  // Workers that own client connections (the monitor worker is not one).
+  size_t client_worker_count() const { return client_workers_; }
+  // The bound HTTP port, 0 when the listener is off.
+  int http_port() const;
+  WallClock::time_point start_time() const { return start_time_; }
+  ClosedConnections& closed_connections() { return closed_; }
+  EventLog& events() { return events_; }
 
   const Options& options() const { return options_; }
   const LiveLimits& limits() const { return limits_; }
@@ -151,7 +165,14 @@ class Server {
   core::Sublist sublist_;
   core::LingerStore linger_;
   core::Router router_;
+  // Client workers first, then the monitor worker when there is one.
   std::vector<std::unique_ptr<Worker>> workers_;
+  size_t client_workers_ = 0;
+  Worker* monitor_worker_ = nullptr;
+  SessionFactory http_factory_;
+  WallClock::time_point start_time_ = WallClock::now();
+  ClosedConnections closed_;
+  EventLog events_;
   std::vector<Endpoint> endpoints_;  // fixed once started: connections refer to them
   std::vector<std::unique_ptr<Listener>> listeners_;
   io::EventLoop accept_loop_;

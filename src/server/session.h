@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "io/event_loop.h"
+#include "server/conn_info.h"
 
 namespace tern::core {
 class Sink;
@@ -39,6 +40,7 @@ enum class CloseReason {
   kWebsocketHandshakeError,
   kConnectFailed,
   kServerShutdown,
+  kKicked,  // an operator disconnected it (admin API)
 };
 // nats-server's names for the same states (its ClosedState strings).
 std::string_view CloseReasonText(CloseReason reason);
@@ -69,6 +71,15 @@ class Session {
   // connect_urls; the node entered lame duck: ldm): a client session sends
   // a fresh INFO to clients that take one.
   virtual void OnClusterChanged() {}
+  // Whether /connz lists this connection (clients yes; the monitor's own
+  // HTTP connections no, as in nats-server).
+  virtual bool monitored() const { return false; }
+  // Fills the protocol part of a monitoring snapshot (name, counters,
+  // subscriptions when `with_subs`).
+  virtual void Describe(ConnInfo* info, bool with_subs) const {
+    (void)info;
+    (void)with_subs;
+  }
 };
 
 }  // namespace tern::server

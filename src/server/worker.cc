@@ -36,7 +36,7 @@ void Worker::Start() {
     tls_worker = this;
     loop_.Run();
     // Whatever is left after the loop stops (shutdown deadline passed) is closed hard.
-    for (auto& conn : Snapshot()) conn->Close(CloseReason::kServerShutdown);
+    for (auto& conn : Connections()) conn->Close(CloseReason::kServerShutdown);
     to_flush_.clear();
     retired_.clear();
     tls_worker = nullptr;
@@ -57,7 +57,7 @@ void Worker::Adopt(int fd, const Endpoint& endpoint) {
 
 void Worker::NotifyAuthChanged() {
   loop_.Post([this] {
-    for (const auto& conn : Snapshot()) conn->NotifyAuthChanged();
+    for (const auto& conn : Connections()) conn->NotifyAuthChanged();
   });
 }
 
@@ -74,7 +74,7 @@ base::Status Worker::Dial(const std::string& host, int port, const Endpoint& end
 }
 
 void Worker::ForEachSession(const std::function<void(Session&)>& fn) {
-  for (auto& conn : Snapshot()) {
+  for (auto& conn : Connections()) {
     if (!conn->closed() && conn->session() != nullptr) fn(*conn->session());
   }
 }
@@ -86,7 +86,7 @@ void Worker::Retire(std::shared_ptr<Connection> conn) {
   retired_.push_back(std::move(conn));
 }
 
-std::vector<std::shared_ptr<Connection>> Worker::Snapshot() const {
+std::vector<std::shared_ptr<Connection>> Worker::Connections() const {
   std::vector<std::shared_ptr<Connection>> conns;
   conns.reserve(connections_.size());
   for (const auto& [ptr, conn] : connections_) conns.push_back(conn);
@@ -151,11 +151,12 @@ void Worker::Tick() {
 void Worker::BeginLameDuck(std::chrono::steady_clock::time_point first_close,
                            std::chrono::steady_clock::time_point last_close) {
   loop_.Post([this, first_close, last_close] {
-    for (auto& conn : Snapshot()) {
+    for (auto& conn : Connections()) {
       Session* session = conn->session();
       if (conn->closed() || session == nullptr) continue;
       session->OnClusterChanged();
       if (session->sink() != nullptr && session->sink()->IsRoute()) continue;  // routes stay until exit
+      if (!session->monitored()) continue;  // the monitor's HTTP connections serve to the end
       lame_duck_clients_.push_back(conn);
     }
     lame_duck_total_ = lame_duck_clients_.size();
@@ -184,7 +185,7 @@ void Worker::BeginShutdown(std::chrono::steady_clock::time_point deadline) {
   loop_.Post([this, deadline] {
     shutting_down_ = true;
     shutdown_deadline_ = deadline;
-    for (auto& conn : Snapshot()) conn->CloseWhenFlushed();
+    for (auto& conn : Connections()) conn->CloseWhenFlushed();
     if (connections_.empty()) loop_.Stop();
   });
 }

@@ -80,13 +80,14 @@ class Worker {
   static constexpr size_t kReadBufferSize = 256 * 1024;
 
   const core::RouterCounters& counters() const { return router_thread_.counters; }
+  // Loop thread only: the connections this worker owns now.
+  std::vector<std::shared_ptr<Connection>> Connections() const;
 
  private:
   void EndTurn();
   void FlushQueued();
   void Tick();
   void CloseLameDuckClients(std::chrono::steady_clock::time_point now);
-  std::vector<std::shared_ptr<Connection>> Snapshot() const;
 
   Server& server_;
   const int index_;

@@ -30,6 +30,7 @@ const std::vector<std::string> kNames = {
     "shutdown_grace",
     "lame_duck_duration",
     "lame_duck_grace_period",
+    "max_closed_clients",
     "queue_policy",
     "linger",
     "tls",
@@ -96,6 +97,20 @@ const std::vector<std::string> kNames = {
     "authorization.default_permissions.allow_responses.max",
     "authorization.default_permissions.allow_responses.expires",
     "no_auth_user",
+    "http.host",
+    "http.header_timeout",
+    "http.max_body",
+    "http.event_log.max_events",
+    "http.event_log.file",
+    "http.event_log.max_size",
+    "http.event_log.max_files",
+    "http.tls.cert_file",
+    "http.tls.key_file",
+    "http.tls.ca_file",
+    "http.tls.verify",
+    "http.tls.verify_and_map",
+    "http.tls.timeout",
+    "http.tls.min_version",
 };
 
 TEST(HelpTextTest, ListsEveryOptionInAllForms) {

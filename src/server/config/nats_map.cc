@@ -21,7 +21,8 @@ namespace {
 enum class Act : uint8_t {
   kOption,    // the tern option `target` (relative to the block's prefix), same meaning
   kListen,    // host:port or a port; target = "<host option> <port option>"
-  kHttp,      // monitoring host:port or port; only the port maps
+  kHttp,      // monitoring host:port or port (http.host, http_port)
+  kHttps,     // the same over TLS with the top-level tls {} block (http.tls)
   kLogLevel,  // debug, trace, trace_verbose: booleans that combine into log.level
   kBlock,     // a nested block read with `block`, its tern prefix in `target`
   kUsers,     // authorization.users: a list of users, each with permissions
@@ -55,7 +56,6 @@ constexpr std::string_view kNoJwt =
     "tern has no JWT (operator/account) authentication, so clients would not be checked";
 constexpr std::string_view kNoJetStream =
     "tern has no JetStream: streams and consumers would not exist and nothing would be persisted";
-constexpr std::string_view kNoMonitoring = "tern has no monitoring endpoint yet";
 
 // clang-format off
 constexpr NatsKey kTlsKeys[] = {
@@ -119,6 +119,8 @@ constexpr NatsKey kTopKeys[] = {
     {"port", Act::kOption, "port"},
     {"server_name", Act::kOption, "name"},
     {"http", Act::kHttp, "http_port"},
+    {"https", Act::kHttps, "http_port"},
+    {"https_port", Act::kHttps, "http_port"},
     {"http_port monitor_port", Act::kOption, "http_port"},
     {"max_payload", Act::kOption, "max_payload"},
     {"max_control_line", Act::kOption, "max_control_line"},
@@ -140,7 +142,8 @@ constexpr NatsKey kTopKeys[] = {
     {"max_traced_msg_len", Act::kWarn, {}, "tern does not shorten traced messages"},
     {"pidfile pid_file ports_file_dir", Act::kWarn, {}, "tern writes no pid or ports file"},
     {"prof_port", Act::kWarn, {}, "tern has no profiling endpoint"},
-    {"https https_port http_base_path max_closed_clients", Act::kWarn, {}, kNoMonitoring},
+    {"http_base_path", Act::kWarn, {}, "tern serves monitoring at the root of its HTTP port"},
+    {"max_closed_clients", Act::kOption, "max_closed_clients"},
     {"client_advertise", Act::kOption, "client_advertise"},
     {"cluster", Act::kBlock, "cluster", {}, &kCluster},
     {"connect_error_reports reconnect_error_reports", Act::kWarn, {}, "tern logs every failed route dial at debug level"},
@@ -197,6 +200,13 @@ class NatsReader {
   void Read(const Node& root) {
     ReadBlock(root, kTop, "", "");
     FinishLogLevel();
+    // nats-server's https uses the client listener's tls block.
+    if (https_) {
+      if (!b_->opts.tls.enabled()) {
+        b_->errors.push_back(fmt::format("{}: https_port needs a top-level tls {{}} block", *root.file));
+      }
+      b_->opts.http.tls = b_->opts.tls;
+    }
     // nats-server has no websocket listener without a websocket block (or
     // with one that has no port); tern's default would open one.
     if (!saw_websocket_port_) {
@@ -236,6 +246,10 @@ class NatsReader {
         }
         case Act::kHttp:
           Http(e, shown, Join(prefix, k->target));
+          break;
+        case Act::kHttps:
+          Http(e, shown, Join(prefix, k->target));
+          https_ = true;
           break;
         case Act::kLogLevel:
           LogFlag(e, shown, key);
@@ -537,12 +551,12 @@ class NatsReader {
     std::string label = Label(e, shown, tern);
     std::string host, port;
     if (!SplitListen(e, label, &host, &port)) return;
-    if (!host.empty() && host != "0.0.0.0") {
-      b_->warnings.push_back(
-          fmt::format("{}: host '{}' ignored: {} (only the port is kept)", label, host, kNoMonitoring));
-    }
     const Spec& s = SpecNamed(tern);
     if (FirstTime(s, e, label)) Set(s, port, label);
+    if (!host.empty()) {
+      const Spec& h = SpecNamed("http.host");
+      if (FirstTime(h, e, label)) Set(h, host, label);
+    }
   }
 
   void LogFlag(const Entry& e, std::string_view shown, const std::string& key) {
@@ -585,6 +599,7 @@ class NatsReader {
   Builder* b_;
   std::map<const Spec*, std::pair<int, std::string>> seen_;
   bool saw_websocket_port_ = false;
+  bool https_ = false;
   bool debug_ = false, trace_ = false;
   std::string log_label_;
 };

@@ -162,7 +162,7 @@ std::vector<Spec> BuildSchema() {
        .help = "Port for client connections; -1 picks a random free port.",
        .flags = "p", .min = -1, .max = 65535},
       {.name = "http_port", .kind = Kind::kPort, .path = {HopTo<&Options::http_port>},
-       .help = "Port for HTTP monitoring, 0 = off (reserved until monitoring lands).",
+       .help = "Port for HTTP monitoring, /metrics and the dashboard (8222 by convention); 0 = off, -1 = random.",
        .flags = "m", .min = -1, .max = 65535},
       {.name = "workers", .kind = Kind::kInt, .path = {HopTo<&Options::workers>},
        .help = "Worker threads; 0 = one per core.", .max = 1024},
@@ -212,6 +212,8 @@ std::vector<Spec> BuildSchema() {
       {.name = "lame_duck_grace_period", .kind = Kind::kDuration, .path = {HopTo<&Options::lame_duck_grace_period>},
        .help = "Part of lame_duck_duration before the first client is closed.",
        .reloadable = true},
+      {.name = "max_closed_clients", .kind = Kind::kInt, .path = {HopTo<&Options::max_closed_clients>},
+       .help = "Closed connections kept for /connz?state=closed.", .max = 1000000},
       {.name = "queue_policy", .kind = Kind::kEnum, .path = {HopTo<&Options::queue_policy>},
        .help = "How a queue group member is chosen for each message.",
        .choices = kQueuePolicyNames, .reloadable = true, .enum_type = &kEnumOf<QueuePolicy>},
@@ -347,6 +349,30 @@ std::vector<Spec> BuildSchema() {
                .help = "The user (of authorization.users) a client that sends no credentials becomes.",
                .metavar = "user", .default_note = "none: such clients are refused", .reloadable = true});
 
+  const std::vector<Hop> http = {HopTo<&Options::http>};
+  const Spec http_fields[] = {
+      {.name = "host", .kind = Kind::kString, .path = {HopTo<&HttpOptions::host>},
+       .help = "Address for the HTTP listener.", .metavar = "host", .default_note = "addr"},
+      {.name = "header_timeout", .kind = Kind::kDuration, .path = {HopTo<&HttpOptions::header_timeout>},
+       .help = "Time an HTTP request's head may take to arrive (slow clients are cut off).", .min = 1},
+      {.name = "max_body", .kind = Kind::kSize, .path = {HopTo<&HttpOptions::max_body>},
+       .help = "Largest HTTP request body; a bigger one is refused with 413.", .min = 1, .max = int64_t{1} << 30},
+      {.name = "event_log.max_events", .kind = Kind::kInt, .path = {HopTo<&HttpOptions::event_log>,
+       HopTo<&EventLogOptions::max_events>},
+       .help = "Connect/disconnect/auth-failure events kept in memory for /eventz.", .min = 1, .max = 10000000},
+      {.name = "event_log.file", .kind = Kind::kString, .path = {HopTo<&HttpOptions::event_log>,
+       HopTo<&EventLogOptions::file>},
+       .help = "Also append the events to this file as JSON lines.", .metavar = "file", .default_note = "none"},
+      {.name = "event_log.max_size", .kind = Kind::kSize, .path = {HopTo<&HttpOptions::event_log>,
+       HopTo<&EventLogOptions::max_size>},
+       .help = "Rotate the event file when it passes this size.", .min = 1},
+      {.name = "event_log.max_files", .kind = Kind::kInt, .path = {HopTo<&HttpOptions::event_log>,
+       HopTo<&EventLogOptions::max_files>},
+       .help = "Event files kept, the current one included.", .min = 1, .max = 1000},
+  };
+  Attach(&s, "http", http, http_fields, "HTTP monitoring (nats-server: http_port)");
+  Attach(&s, "http.tls", {HopTo<&Options::http>, HopTo<&HttpOptions::tls>}, kTlsFields,
+         "TLS on the HTTP listener (nats-server: https_port with the top-level tls {})");
   return s;
 }
 

@@ -1,0 +1,160 @@
+#include "monitor/http_session.h"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <fmt/format.h>
+
+#include "monitor/monitor.h"
+#include "monitor/query.h"
+
+namespace tern::monitor {
+
+namespace http = boost::beast::http;
+
+struct HttpSession::Parser {
+  http::request_parser<http::string_body> p;
+};
+
+namespace {
+
+std::string_view StatusText(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
+  }
+}
+
+}  // namespace
+
+HttpSession::HttpSession(server::Connection& conn, Monitor& monitor) : conn_(conn), monitor_(monitor) {}
+
+HttpSession::~HttpSession() = default;
+
+void HttpSession::NewParser() {
+  const server::HttpOptions& o = monitor_.server().options().http;
+  parser_ = std::make_unique<Parser>();
+  parser_->p.header_limit(static_cast<std::uint32_t>(std::min<uint64_t>(o.max_body * 4, UINT32_MAX)));
+  parser_->p.body_limit(o.max_body);
+  parser_->p.eager(true);
+  head_deadline_ = io::Clock::now() + o.header_timeout;
+  conn_.WakeAt(head_deadline_);
+}
+
+void HttpSession::OnOpen() {
+  if (monitor_.http_connections() >= Monitor::kMaxHttpConnections) {
+    Fail(503, "too many monitoring connections");
+    return;
+  }
+  ++monitor_.http_connections();
+  counted_ = true;
+  NewParser();
+}
+
+void HttpSession::OnInput(char* data, size_t size) {
+  if (closing_) return;
+  const server::HttpOptions& o = monitor_.server().options().http;
+  buffered_.append(data, size);
+  while (!closing_ && !buffered_.empty()) {
+    boost::beast::error_code ec;
+    size_t used = parser_->p.put(boost::asio::buffer(buffered_.data(), buffered_.size()), ec);
+    buffered_.erase(0, used);
+    if (ec == http::error::need_more) {
+      // Beast waits for a whole head before it consumes any of it; the
+      // buffer is bounded by what the limits allow.
+      if (buffered_.size() > o.max_body * 5) Fail(431, "request too large");
+      return;
+    }
+    if (ec == http::error::header_limit) return Fail(431, "request header too large");
+    if (ec == http::error::body_limit) return Fail(413, "request body too large");
+    if (ec) return Fail(400, ec.message());
+    if (parser_->p.is_done()) {
+      if (!Answer()) return;
+      NewParser();
+    } else if (used == 0) {
+      return;
+    }
+  }
+}
+
+bool HttpSession::Answer() {
+  const auto& request = parser_->p.get();
+  const bool keep_alive = request.keep_alive();
+  const bool head = request.method() == http::verb::head;
+  if (request.method() != http::verb::get && !head) {
+    Fail(405, "method not allowed");
+    return false;
+  }
+  Target target = ParseTarget(std::string_view(request.target().data(), request.target().size()));
+  Send(monitor_.Handle(target), head, keep_alive);
+  if (!keep_alive) {
+    closing_ = true;
+    conn_.CloseWhenFlushed();
+    return false;
+  }
+  return true;
+}
+
+void HttpSession::Send(const Response& response, bool head_only, bool keep_alive) {
+  // nats-server lets browsers on other origins read its monitoring JSON.
+  std::string head = fmt::format(
+      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nAccess-Control-Allow-Origin: *\r\n"
+      "Cache-Control: no-store\r\n{}\r\n",
+      response.status, StatusText(response.status), response.content_type, response.body.size(),
+      keep_alive ? "" : "Connection: close\r\n");
+  if (response.status == 405) head.insert(head.size() - 2, "Allow: GET, HEAD\r\n");
+  if (head_only) {
+    conn_.Send(head);
+    return;
+  }
+  conn_.Write(head.size() + response.body.size(), [&](io::OutputBuffer& out) {
+    out.Append(head);
+    out.Append(response.body);
+  });
+}
+
+void HttpSession::Fail(int status, std::string_view message) {
+  if (closing_) return;
+  closing_ = true;
+  Send({status, "text/plain; charset=utf-8", std::string(message) + "\n"}, false, false);
+  conn_.CloseWhenFlushed();
+}
+
+void HttpSession::OnTimer(io::Clock::time_point now) {
+  if (closing_) return;
+  if (now >= head_deadline_) {
+    // Idle keep-alive connections end the same way: nothing is lost.
+    if (buffered_.empty() && !parser_->p.got_some()) {
+      closing_ = true;
+      conn_.CloseWhenFlushed();
+    } else {
+      Fail(408, "request head took too long");
+    }
+    return;
+  }
+  conn_.WakeAt(head_deadline_);
+}
+
+void HttpSession::OnClose(server::CloseReason) {
+  if (counted_) --monitor_.http_connections();
+  counted_ = false;
+}
+
+}  // namespace tern::monitor

@@ -1,0 +1,53 @@
+// One HTTP/1.1 connection to the monitoring listener, on the shared
+// connection layer (so https:// is the same TLS stage as every listener)
+// and served by the monitor worker. Requests are parsed by Boost.Beast's
+// request parser, fed from a bounded buffer; keep-alive and pipelining work.
+//
+// Hostile clients cost only this connection: a request head must arrive
+// within http.header_timeout (slowloris), a head larger than
+// 4 * http.max_body is 431 and a body larger than http.max_body 413, both
+// followed by a close; a method other than GET/HEAD is 405; at most
+// Monitor::kMaxHttpConnections are open at once. Output is bounded like
+// any connection's (max_pending; a client that reads nothing is closed by
+// write_deadline).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "server/connection.h"
+#include "server/session.h"
+
+namespace tern::monitor {
+
+class Monitor;
+struct Response;
+
+class HttpSession final : public server::Session {
+ public:
+  HttpSession(server::Connection& conn, Monitor& monitor);
+  ~HttpSession() override;
+
+  void OnOpen() override;
+  void OnInput(char* data, size_t size) override;
+  void OnTimer(io::Clock::time_point now) override;
+  void OnClose(server::CloseReason reason) override;
+
+ private:
+  struct Parser;
+  void NewParser();
+  // Answers the parsed request; false when the connection is to close.
+  bool Answer();
+  void Send(const Response& response, bool head_only, bool keep_alive);
+  void Fail(int status, std::string_view message);
+
+  server::Connection& conn_;
+  Monitor& monitor_;
+  std::unique_ptr<Parser> parser_;
+  std::string buffered_;  // input the parser has not consumed yet
+  io::Clock::time_point head_deadline_{};
+  bool counted_ = false;  // in Monitor::http_connections()
+  bool closing_ = false;
+};
+
+}  // namespace tern::monitor

@@ -1,0 +1,99 @@
+// The HTTP monitoring API of one node: what each path answers, the traffic
+// history and its once-a-second sampler, the event log's file, and request
+// counts. A monitoring endpoint is a snapshot function plus a thin handler
+// (varz.cc, connz.cc, subsz.cc, history_endpoints.cc, metrics.cc), as in
+// nats-server's monitor.go.
+//
+// Threading: everything here runs on the server's monitor worker, a thread
+// that owns no client connection (see Server::monitor_worker()). Snapshots of
+// connections are taken by each client worker on its own thread
+// (server/gather.h) and merged here, so a slow or hostile HTTP client, or a
+// big /connz, costs the message path nothing but the snapshot itself.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "monitor/event_file.h"
+#include "monitor/query.h"
+#include "monitor/traffic.h"
+#include "server/server.h"
+
+namespace tern::monitor {
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// Path constants, nats-server's where it has one.
+inline constexpr std::string_view kVarzPath = "/varz";
+inline constexpr std::string_view kConnzPath = "/connz";
+inline constexpr std::string_view kSubszPath = "/subsz";
+inline constexpr std::string_view kSubscriptionszPath = "/subscriptionsz";  // nats-server's alias
+inline constexpr std::string_view kRoutezPath = "/routez";
+inline constexpr std::string_view kHealthzPath = "/healthz";
+inline constexpr std::string_view kLingerzPath = "/lingerz";
+inline constexpr std::string_view kEventzPath = "/eventz";
+inline constexpr std::string_view kTrafficzPath = "/trafficz";
+inline constexpr std::string_view kMetricsPath = "/metrics";
+
+class Monitor {
+ public:
+  // Makes `server`'s HTTP listener (http_port) serve this monitor; call
+  // before Server::Start(). Destroy the monitor after Server::Shutdown().
+  explicit Monitor(server::Server& server);
+  ~Monitor();
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  // After Server::Start(): starts the sampler on the monitor worker (no-op
+  // when the HTTP listener is off).
+  void Start();
+
+  // Monitor thread: the answer to a GET (or HEAD) of `target`.
+  Response Handle(const Target& target);
+
+  server::Server& server() { return server_; }
+  const TrafficHistory& traffic() const { return traffic_; }
+  const std::map<std::string, uint64_t>& request_counts() const { return requests_; }
+  // HTTP connections open now; the session refuses more than kMaxHttpConnections.
+  static constexpr int kMaxHttpConnections = 256;
+  int& http_connections() { return http_connections_; }
+
+  // How long a snapshot waits for the client workers (server/gather.h).
+  static constexpr std::chrono::milliseconds kGatherTimeout{2000};
+
+ private:
+  class Sampler;
+  void SampleNow();
+  void WriteEvents();
+
+  server::Server& server_;
+  TrafficHistory traffic_;
+  std::unique_ptr<EventFile> event_file_;
+  uint64_t events_written_ = 0;  // last event seq copied to the file
+  std::map<std::string, uint64_t> requests_;
+  int http_connections_ = 0;
+  std::unique_ptr<Sampler> sampler_;
+};
+
+// The endpoints. Each returns the JSON body, or a 400 for bad options.
+Response Varz(Monitor& monitor, const Target& target);
+Response Connz(Monitor& monitor, const Target& target);
+Response Subsz(Monitor& monitor, const Target& target);
+Response Routez(Monitor& monitor, const Target& target);
+Response Healthz(Monitor& monitor, const Target& target);
+Response Lingerz(Monitor& monitor, const Target& target);
+Response Eventz(Monitor& monitor, const Target& target);
+Response Trafficz(Monitor& monitor, const Target& target);
+Response Metrics(Monitor& monitor, const Target& target);
+
+// A 400 with nats-server's plain-text error body.
+Response BadRequest(std::string message);
+
+}  // namespace tern::monitor
