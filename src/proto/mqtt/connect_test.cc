@@ -94,6 +94,28 @@ TEST(ConnectTest, MqttV31) {
   EXPECT_EQ(o.version, kV31);
 }
 
+TEST(ConnectTest, EveryField) {
+  static const StringPair kUsers[] = {{"a", "1"}, {"b", "2"}};
+  Connect c;
+  c.version = kV5;
+  c.clean_start = false;
+  c.keep_alive = 65535;
+  c.client_id = "\xe2\x82\xac-id";  // "€-id"
+  c.username = "";
+  c.password = std::string_view("\x00\xff", 2);
+  c.properties = {7, 100, 4096, 16, 1, 0, "PLAIN", std::string_view("\x00", 1), kUsers};
+  c.will.emplace();
+  c.will->topic = "t";
+  c.will->qos = Qos::kExactlyOnce;
+  c.will->retain = true;
+  c.will->properties = {30, 1, 60, "text/plain", "reply/t", "corr", kUsers};
+  std::string bytes;
+  ASSERT_TRUE(AppendConnect(bytes, c));
+  Decoder decoder(Server());
+  EXPECT_EQ(DecodeConnect(bytes, decoder), c);
+  ExpectSplitInvariant(bytes, Server());
+}
+
 // The refusals, each with the reason code and answer the spec asks for.
 struct Refusal {
   const char* what;

@@ -13,6 +13,7 @@
 
 #include "proto/mqtt/decoder.h"
 #include "proto/mqtt/describe.h"
+#include "proto/mqtt/encoder.h"
 #include "proto/mqtt/varint.h"
 
 namespace tern::proto::mqtt {
