@@ -287,6 +287,22 @@ TEST(DecoderTest, SplitBufferIsReleased) {
   EXPECT_GT(decoder.heap_bytes(), 0u);
   decoder.ShrinkIfIdle();
   EXPECT_EQ(decoder.heap_bytes(), 0u);
+
+  // Right after a split packet, too (its views end there).
+  r = decoder.Decode(std::string_view(small).substr(0, 10), &out);
+  r = decoder.Decode(std::string_view(small).substr(10), &out);
+  ASSERT_EQ(r.status, DecodeStatus::kPacket);
+  EXPECT_EQ(decoder.buffered(), small.size());
+  decoder.ShrinkIfIdle();
+  EXPECT_EQ(decoder.heap_bytes(), 0u);
+  EXPECT_EQ(decoder.buffered(), 0u);
+  // In the middle of one, nothing is given back.
+  r = decoder.Decode(std::string_view(small).substr(0, 50), &out);
+  decoder.ShrinkIfIdle();
+  EXPECT_EQ(decoder.buffered(), 50u);
+  r = decoder.Decode(std::string_view(small).substr(50), &out);
+  ASSERT_EQ(r.status, DecodeStatus::kPacket);
+  EXPECT_EQ(std::get<Publish>(out).payload, std::string(100, 'y'));
 }
 
 // What a client sends a 5.0 server in one session, every packet type and

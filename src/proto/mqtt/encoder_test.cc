@@ -176,6 +176,35 @@ TEST(EncoderTest, PingDisconnectAuth) {
             Hex("f0 06 18 04 15 00 01 58"));
 }
 
+// The typed entry points write what AppendPacket() writes.
+TEST(EncoderTest, TypedEntryPoints) {
+  static const Subscription kSubs[] = {{"a", Qos::kAtLeastOnce}};
+  static const std::string_view kFilters[] = {"a"};
+  static const ReasonCode kCodes[] = {ReasonCode::kGrantedQos1};
+  for (const Version v : {kV311, kV5}) {
+    std::string typed;
+    Connect c;
+    c.version = v;
+    ASSERT_TRUE(AppendConnect(typed, c));
+    ASSERT_TRUE(AppendConnack(typed, v, Connack{true}));
+    ASSERT_TRUE(AppendPublish(typed, v, Publish{"t", "p"}));
+    ASSERT_TRUE(AppendPubAck(typed, v, PubAck{PacketType::kPubrel, 1}));
+    ASSERT_TRUE(AppendSubscribe(typed, v, Subscribe{1, {}, kSubs}));
+    ASSERT_TRUE(AppendSuback(typed, v, Suback{1, {}, kCodes}));
+    ASSERT_TRUE(AppendUnsubscribe(typed, v, Unsubscribe{2, {}, kFilters}));
+    ASSERT_TRUE(AppendUnsuback(typed, v, Unsuback{2}));
+    ASSERT_TRUE(AppendDisconnect(typed, v, Disconnect{}));
+    const std::string generic = Enc(v, c) + Enc(v, Connack{true}) + Enc(v, Publish{"t", "p"}) +
+                                Enc(v, PubAck{PacketType::kPubrel, 1}) + Enc(v, Subscribe{1, {}, kSubs}) +
+                                Enc(v, Suback{1, {}, kCodes}) + Enc(v, Unsubscribe{2, {}, kFilters}) +
+                                Enc(v, Unsuback{2}) + Enc(v, Disconnect{});
+    EXPECT_EQ(typed, generic);
+  }
+  std::string auth;
+  ASSERT_TRUE(AppendAuth(auth, Auth{ReasonCode::kReAuthenticate}));
+  EXPECT_EQ(auth, Hex("f0 01 19"));
+}
+
 TEST(EncoderTest, WhatCannotBeEncoded) {
   const std::string long_topic(65'536, 't');
   Publish p;

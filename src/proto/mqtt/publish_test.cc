@@ -110,6 +110,17 @@ TEST(PublishTest, SubscriptionIdentifiersFromAServer) {
   // ... and a client must not.
   const Outcome o = ExpectError(Frame(0x30, body), Server(kV5), kProtocol, kDisconnect);
   EXPECT_EQ(o.rule, "MQTT-3.3.4-6: Subscription Identifier in a PUBLISH from a client");
+  // Walking one list skips the other's entries and every other property.
+  const std::string mixed = Hex("26 00 01 61 00 01 62") + Hex("0b 05") + Hex("01 01") + "\x08" + Str("r") +
+                            Hex("02 00 00 00 01 0b 06") + "\x26" + Str("c") + Str("d") + Hex("23 00 02") + "\x09" +
+                            Str("x");
+  std::string mixed_body = Str("t");
+  AppendVarInt(mixed_body, static_cast<uint32_t>(mixed.size()));
+  mixed_body += mixed;
+  Decoded m = DecodeOne(Frame(0x30, mixed_body), Client(kV5));
+  const PublishProperties& mp = std::get<Publish>(m.packet).properties;
+  EXPECT_EQ(mp.subscription_identifiers.ToVector(), (std::vector<uint32_t>{5, 6}));
+  EXPECT_EQ(mp.user_properties.ToVector(), (std::vector<StringPair>{{"a", "b"}, {"c", "d"}}));
   ExpectError(Frame(0x30, Str("t") + Hex("02 0b 00")), Client(kV5), kProtocol, kDisconnect);  // 0 is not an id
   ExpectError(Frame(0x30, Str("t") + Hex("06 0b ff ff ff ff 01")), Client(kV5), kMalformed, kDisconnect);
 }

@@ -34,6 +34,13 @@ TEST(ReasonCodeTest, EveryCodeHasANameAndAPacket) {
   EXPECT_EQ(ReasonName(ReasonCode::kPacketTooLarge), "Packet too large");
 }
 
+TEST(PacketTypeTest, Names) {
+  const char* names[] = {"RESERVED", "CONNECT",  "CONNACK",    "PUBLISH", "PUBACK",      "PUBREC",
+                         "PUBREL",   "PUBCOMP",  "SUBSCRIBE",  "SUBACK",  "UNSUBSCRIBE", "UNSUBACK",
+                         "PINGREQ",  "PINGRESP", "DISCONNECT", "AUTH"};
+  for (int t = 0; t < 16; ++t) EXPECT_EQ(PacketTypeName(static_cast<PacketType>(t)), names[t]);
+}
+
 // Spot checks against the per-packet tables of section 3.
 TEST(ReasonCodeTest, PerPacketTables) {
   using R = ReasonCode;
