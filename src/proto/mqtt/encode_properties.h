@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 #include "proto/mqtt/packets.h"
 #include "proto/mqtt/properties.h"
@@ -153,12 +154,18 @@ void Fields(W& w, const AuthProperties& p) {
 }
 
 // The block: its length as a Variable Byte Integer, then the properties.
+// The length needs one walk of the properties; a Counter takes its size
+// from that walk rather than making a second.
 template <typename W, typename Props>
 void Properties(W& w, const Props& p) {
   Counter c;
   Fields(c, p);
   w.VarInt(static_cast<uint32_t>(c.size() > kMaxVarInt ? kMaxVarInt + 1 : c.size()));
-  Fields(w, p);
+  if constexpr (std::is_same_v<W, Counter>) {
+    w.Add(c);
+  } else {
+    Fields(w, p);
+  }
 }
 
 // Whether a block would hold anything; the short forms of the

@@ -1,5 +1,7 @@
 #include "proto/mqtt/topic.h"
 
+#include <cstring>
+
 namespace tern::proto::mqtt {
 namespace {
 
@@ -20,7 +22,12 @@ bool IsValidPlainFilter(std::string_view filter) {
 
 }  // namespace
 
-bool HasWildcard(std::string_view topic) { return topic.find_first_of("+#") != std::string_view::npos; }
+// Every PUBLISH topic goes through here: two memchr() calls beat
+// find_first_of(), which tries each character against the set in turn.
+bool HasWildcard(std::string_view topic) {
+  return !topic.empty() && (std::memchr(topic.data(), '+', topic.size()) != nullptr ||
+                            std::memchr(topic.data(), '#', topic.size()) != nullptr);
+}
 
 bool IsValidTopicName(std::string_view topic) { return !topic.empty() && !HasWildcard(topic); }
 

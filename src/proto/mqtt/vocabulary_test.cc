@@ -5,6 +5,7 @@
 #include <set>
 
 #include "proto/mqtt/properties.h"
+#include "proto/mqtt/reader.h"
 #include "proto/mqtt/reason_code.h"
 #include "proto/mqtt/varint.h"
 
@@ -211,6 +212,28 @@ TEST(VarIntTest, RoundTripsAcrossTheRange) {
     const VarIntResult r = DecodeVarInt(reinterpret_cast<const uint8_t*>(b.data()), b.size());
     ASSERT_EQ(r.value, v);
   }
+}
+
+// The ASCII fast path against the full check, at every offset and length
+// around a word, with the odd byte anywhere in it.
+TEST(MqttStringTest, FastPathAgreesWithTheFullCheck) {
+  const uint8_t odd[] = {0x00, 0x01, 0x7f, 0x80, 0xc3, 0xff};
+  for (size_t len = 0; len <= 20; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      for (const uint8_t b : odd) {
+        std::string s(len, 'a');
+        s[at] = static_cast<char>(b);
+        const bool full = std::memchr(s.data(), 0, s.size()) == nullptr && IsValidUtf8(s);
+        EXPECT_EQ(IsValidMqttString(s), full) << len << " " << at << " " << int{b};
+        if (IsPlainAscii(s.data(), s.size())) {
+          EXPECT_TRUE(full);
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(IsValidMqttString("\xc3\xa9"));
+  EXPECT_FALSE(IsValidMqttString(std::string_view("\xc3\xa9\0", 3)));
+  EXPECT_TRUE(IsValidMqttString(""));
 }
 
 }  // namespace

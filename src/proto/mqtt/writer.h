@@ -31,6 +31,11 @@ class Counter {
   void String(std::string_view s) { Binary(s); }
   void Raw(std::string_view s) { size_ += s.size(); }
   void Skip(size_t n) { size_ += n; }
+  // What another Counter counted, as if it had been counted here.
+  void Add(const Counter& other) {
+    size_ += other.size_;
+    ok_ = ok_ && other.ok_;
+  }
 
   size_t size() const { return size_; }
   // False when some field cannot be encoded.
