@@ -22,7 +22,7 @@ using SharedBytes = std::shared_ptr<const std::string>;
 class OutputBuffer {
  public:
   // Unsent bytes, spliced ones included.
-  size_t size() const { return bytes_.size() - pos_ + spliced_ - spliced_sent_; }
+  size_t size() const { return bytes_.size() - pos_ + (splices_ ? splices_->unsent() : 0); }
   bool empty() const { return size() == 0; }
 
   // Encoders append to this directly (AppendMsg(out.bytes(), ...)).
@@ -52,26 +52,34 @@ class OutputBuffer {
     SharedBytes data;
     size_t offset, length;
   };
+  // Only buffers that ever carried a large payload pay for this: an idle
+  // connection's two buffers are a string and a null pointer each.
+  struct Splices {
+    std::vector<Splice> items;
+    size_t next = 0;    // first splice not fully sent
+    size_t sent = 0;    // bytes of items[next] sent
+    size_t total = 0;   // bytes of all splices
+    size_t total_sent = 0;
+    size_t unsent() const { return total - total_sent; }
+  };
 
   std::string bytes_;
   size_t pos_ = 0;  // bytes_ sent so far
-  std::vector<Splice> splices_;
-  size_t next_splice_ = 0;   // first splice not fully sent
-  size_t splice_sent_ = 0;   // bytes of splices_[next_splice_] sent
-  size_t spliced_ = 0;       // total bytes of all splices
-  size_t spliced_sent_ = 0;  // of which sent
+  std::unique_ptr<Splices> splices_;
 };
 
 template <typename F>
 void OutputBuffer::ForEachPiece(F&& f) const {
   size_t pos = pos_;
-  size_t sent_in_splice = splice_sent_;
-  for (size_t i = next_splice_; i < splices_.size(); ++i) {
-    const Splice& s = splices_[i];
-    if (s.at > pos) f(std::string_view(bytes_).substr(pos, s.at - pos));
-    pos = std::max(pos, s.at);
-    f(std::string_view(*s.data).substr(s.offset + sent_in_splice, s.length - sent_in_splice));
-    sent_in_splice = 0;
+  if (splices_) {
+    size_t sent_in_splice = splices_->sent;
+    for (size_t i = splices_->next; i < splices_->items.size(); ++i) {
+      const Splice& s = splices_->items[i];
+      if (s.at > pos) f(std::string_view(bytes_).substr(pos, s.at - pos));
+      pos = std::max(pos, s.at);
+      f(std::string_view(*s.data).substr(s.offset + sent_in_splice, s.length - sent_in_splice));
+      sent_in_splice = 0;
+    }
   }
   if (pos < bytes_.size()) f(std::string_view(bytes_).substr(pos));
 }

@@ -136,7 +136,10 @@ bool Connection::Start(std::unique_ptr<Session> session) {
 
 bool Connection::StartOutbound(std::unique_ptr<Session> session, std::string host, std::chrono::milliseconds timeout) {
   session_ = std::move(session);
-  dialled_host_ = std::move(host);
+  if (endpoint_.tls != nullptr) {
+    EnsureChain();
+    chain_->dialled_host = host;
+  }
   connecting_ = true;
   if (!Register(EPOLLOUT | EPOLLRDHUP)) return false;
   handshake_deadline_ = Clock::now() + timeout;
@@ -148,7 +151,7 @@ void Connection::FinishOutbound() {
   connecting_ = false;
   handshake_deadline_ = {};
   if (base::Status connected = io::FinishConnect(fd_); !connected.ok()) {
-    log::Debug("{} - cid:{} - {}", dialled_host_, id_, connected.message());
+    log::Debug("cid:{} - {}", id_, connected.message());
     Close(CloseReason::kConnectFailed);
     return;
   }
@@ -162,7 +165,13 @@ void Connection::FinishOutbound() {
   BeginTransport();
 }
 
-std::unique_ptr<io::Stage> Connection::NewTlsStage() const { return endpoint_.tls->NewStage(dialled_host_); }
+std::unique_ptr<io::Stage> Connection::NewTlsStage() const {
+  return endpoint_.tls->NewStage(chain_ ? std::string_view(chain_->dialled_host) : std::string_view());
+}
+
+void Connection::EnsureChain() {
+  if (!chain_) chain_ = std::make_unique<Chain>();
+}
 
 void Connection::BeginTransport() {
   auto now = Clock::now();
@@ -183,7 +192,7 @@ void Connection::BeginTransport() {
       break;
   }
   if (endpoint_.websocket) AddStage(NewWebsocketStage(endpoint_.websocket_policy, *endpoint_.websocket));
-  if (!stages_.empty()) handshake_deadline_ = now + endpoint_.handshake_timeout();
+  if (depth() > 0) handshake_deadline_ = now + endpoint_.handshake_timeout();
   if (!closed() && !awaiting_first_bytes_) MaybeOpenSession();
   Rearm();
 }
@@ -191,12 +200,14 @@ void Connection::BeginTransport() {
 void Connection::AddStage(std::unique_ptr<io::Stage> stage) {
   // TLS always sits nearest the socket, below WebSocket.
   const bool tls = stage->name() == "tls";
-  const size_t level = tls ? 0 : stages_.size();
+  EnsureChain();
+  auto& stages = chain_->stages;
+  const size_t level = tls ? 0 : stages.size();
   io::Stage* added = stage.get();
-  if (tls) tls_stage_ = added;
-  stages_.insert(stages_.begin() + static_cast<std::ptrdiff_t>(level), std::move(stage));
-  links_.clear();
-  for (size_t i = 0; i < stages_.size(); ++i) links_.push_back(std::make_unique<Link>(*this, i));
+  if (tls) chain_->tls = added;
+  stages.insert(stages.begin() + static_cast<std::ptrdiff_t>(level), std::move(stage));
+  chain_->links.clear();
+  for (size_t i = 0; i < stages.size(); ++i) chain_->links.push_back(std::make_unique<Link>(*this, i));
   std::string first;
   if (base::Status s = added->Begin(first); !s.ok()) {
     log::Error("{}:{} - cid:{} - {}", ip_, port_, id_, s.message());
@@ -207,7 +218,7 @@ void Connection::AddStage(std::unique_ptr<io::Stage> stage) {
 }
 
 bool Connection::stages_open() const {
-  return std::all_of(stages_.begin(), stages_.end(), [](const auto& s) { return s->open(); });
+  return !chain_ || std::all_of(chain_->stages.begin(), chain_->stages.end(), [](const auto& s) { return s->open(); });
 }
 
 void Connection::MaybeOpenSession() {
@@ -227,7 +238,7 @@ void Connection::OpenSession() {
 }
 
 void Connection::StartTls() {
-  if (tls_stage_ != nullptr || endpoint_.tls == nullptr || closed()) return;
+  if (tls_stage() != nullptr || endpoint_.tls == nullptr || closed()) return;
   {
     // What is pending was written for the plain socket: it goes out as is.
     std::lock_guard write_lock(write_mu_);
@@ -249,7 +260,8 @@ std::shared_ptr<core::Sink> Connection::sink_ref() {
 }
 
 std::string Connection::peer_certificate_subject() const {
-  return tls_stage_ == nullptr ? std::string() : io::PeerCertificateSubject(*tls_stage_);
+  io::Stage* tls = tls_stage();
+  return tls == nullptr ? std::string() : io::PeerCertificateSubject(*tls);
 }
 
 // ---- input -------------------------------------------------------------
@@ -284,8 +296,8 @@ void Connection::ReadAvailable() {
         Rearm();
       }
       if (closed()) return;
-      for (const auto& stage : stages_) {
-        if (stage->peer_closed()) {
+      for (size_t level = 0; level < depth(); ++level) {
+        if (chain_->stages[level]->peer_closed()) {
           CloseAfterFlush(CloseReason::kClientClosed);
           return;
         }
@@ -319,18 +331,19 @@ void Connection::OnFirstBytesAuto(const char* data, size_t size) {
 
 void Connection::PassUp(size_t level, char* data, size_t size) {
   if (closed()) return;
-  if (level == stages_.size()) {
+  if (level == depth()) {
     MaybeOpenSession();  // the last handshake finished within this very read
     if (!closed()) session_->OnInput(data, size);
     return;
   }
-  base::Status status = stages_[level]->Inbound(data, size, *links_[level]);
+  io::Stage& stage = *chain_->stages[level];
+  base::Status status = stage.Inbound(data, size, *chain_->links[level]);
   if (!status.ok() && !closed()) {
-    bool handshake = !stages_[level]->open();
-    log::Debug("{}:{} - cid:{} - {}: {}", ip_, port_, id_, stages_[level]->name(), status.message());
+    bool handshake = !stage.open();
+    log::Debug("{}:{} - cid:{} - {}: {}", ip_, port_, id_, stage.name(), status.message());
     if (handshake) {
       log::Error("{}:{} - cid:{} - {}", ip_, port_, id_, status.message());
-      CloseAfterFlush(stages_[level].get() == tls_stage_ ? CloseReason::kTlsHandshakeError
+      CloseAfterFlush(&stage == tls_stage() ? CloseReason::kTlsHandshakeError
                                                           : CloseReason::kWebsocketHandshakeError);
     } else {
       CloseAfterFlush(CloseReason::kProtocolError);
@@ -351,7 +364,7 @@ void Connection::EncodeFrom(size_t level, std::string_view data, std::string& wi
     return;
   }
   std::string encoded;
-  if (base::Status s = stages_[level - 1]->Outbound(data, encoded); !s.ok()) {
+  if (base::Status s = chain_->stages[level - 1]->Outbound(data, encoded); !s.ok()) {
     log::Debug("{}:{} - cid:{} - {}", ip_, port_, id_, s.message());
     return;
   }
@@ -385,7 +398,7 @@ void Connection::EncodeStagedLocked() {
     if (out_.empty()) return;
     pending.Swap(out_);
   }
-  pending.ForEachPiece([this](std::string_view piece) { EncodeFrom(stages_.size(), piece, wire_.bytes()); });
+  pending.ForEachPiece([this](std::string_view piece) { EncodeFrom(depth(), piece, wire_.bytes()); });
 }
 
 Connection::WriteOutcome Connection::WriteLocked() {
@@ -512,7 +525,7 @@ void Connection::OnTimer() {
   if (handshake_deadline_ != Clock::time_point{} && now >= handshake_deadline_) {
     handshake_deadline_ = {};
     if (connecting_) {
-      log::Debug("{} - cid:{} - connect timeout", dialled_host_, id_);
+      log::Debug("cid:{} - connect timeout", id_);
       Close(CloseReason::kConnectFailed);
       return;
     }
@@ -520,8 +533,8 @@ void Connection::OnTimer() {
       OpenSession();  // no ClientHello came: a client that waits for INFO
     } else if (!stages_open()) {
       log::Error("{}:{} - cid:{} - {} handshake timeout", ip_, port_, id_,
-                 tls_stage_ != nullptr && !tls_stage_->open() ? "TLS" : "WebSocket");
-      Close(tls_stage_ != nullptr && !tls_stage_->open() ? CloseReason::kTlsHandshakeError
+                 tls_stage() != nullptr && !tls_stage()->open() ? "TLS" : "WebSocket");
+      Close(tls_stage() != nullptr && !tls_stage()->open() ? CloseReason::kTlsHandshakeError
                                                          : CloseReason::kWebsocketHandshakeError);
       return;
     }
@@ -563,7 +576,9 @@ void Connection::ReleaseIdleMemory(Clock::time_point now) {
   }
   if (now - last_input_ >= kIdleRelease && session_open_) {
     session_->ReleaseIdleMemory();
-    for (auto& stage : stages_) stage->ReleaseIdleMemory();
+    if (chain_) {
+      for (auto& stage : chain_->stages) stage->ReleaseIdleMemory();
+    }
   }
   // A busy connection is looked at again a second later; a quiet one only
   // when it next reads or writes (which re-arm the check).
@@ -581,13 +596,13 @@ void Connection::CloseAfterFlush(CloseReason reason) {
   if (closed()) return;
   {
     std::lock_guard write_lock(write_mu_);
-    if (!stages_.empty()) {
+    if (depth() > 0) {
       EncodeStagedLocked();
       // Goodbyes, top first, each encoded by the stages below it.
       const io::CloseNote note{CloseKindOf(reason), CloseReasonText(reason)};
-      for (size_t level = stages_.size(); level-- > 0;) {
+      for (size_t level = depth(); level-- > 0;) {
         std::string bye;
-        stages_[level]->Closing(note, bye);
+        chain_->stages[level]->Closing(note, bye);
         if (!bye.empty()) EncodeFrom(level, bye, wire_.bytes());
       }
     }

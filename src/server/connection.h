@@ -109,7 +109,7 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   bool slow_consumer() const { return slow_consumer_.load(std::memory_order_relaxed); }
   // True once TLS is on (implicit, or after StartTls()).
-  bool tls_active() const { return tls_stage_ != nullptr; }
+  bool tls_active() const { return tls_stage() != nullptr; }
   // The peer's certificate subject, when TLS with client certificates is on.
   std::string peer_certificate_subject() const;
   // The session as a core::Sink that keeps this connection alive.
@@ -147,7 +147,7 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   void FinishOutbound();
   std::unique_ptr<io::Stage> NewTlsStage() const;
   void ReadAvailable();
-  // Bytes for the layer at `level` (stages_.size() is the session).
+  // Bytes for the layer at `level` (depth() is the session).
   void PassUp(size_t level, char* data, size_t size);
   // Bytes a stage at `level` sends on its own, encoded by the ones below it.
   void SendBelow(size_t level, std::string_view data);
@@ -165,7 +165,11 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   void SetWantWrite(bool want);
   void Rearm();
   void ReleaseIdleMemory(Clock::time_point now);
-  bool allows_peer_flush() const { return stages_.empty(); }
+  bool allows_peer_flush() const { return depth() == 0; }
+  // Stages in the chain; 0 for plain TCP.
+  size_t depth() const { return chain_ ? chain_->stages.size() : 0; }
+  io::Stage* tls_stage() const { return chain_ ? chain_->tls : nullptr; }
+  void EnsureChain();
 
   Worker& worker_;
   const int fd_;
@@ -175,14 +179,18 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   int port_ = 0;
   std::unique_ptr<Session> session_;
 
-  // Transport chain, stages_[0] nearest the socket; owner thread only.
-  std::vector<std::unique_ptr<io::Stage>> stages_;
-  std::vector<std::unique_ptr<Link>> links_;
-  io::Stage* tls_stage_ = nullptr;
+  // The transport chain, allocated only for connections that have one (a
+  // plain TCP client carries a null pointer); owner thread only.
+  struct Chain {
+    std::vector<std::unique_ptr<io::Stage>> stages;  // [0] nearest the socket
+    std::vector<std::unique_ptr<Link>> links;
+    io::Stage* tls = nullptr;
+    std::string dialled_host;  // outbound: the name the TLS server certificate must carry
+  };
+  std::unique_ptr<Chain> chain_;
   bool session_open_ = false;
   bool awaiting_first_bytes_ = false;  // TlsMode::kAuto, before the first byte or the fallback
   bool connecting_ = false;            // outbound, before the connect completed
-  std::string dialled_host_;           // outbound: for the TLS server name
 
   // Output. `out_` is shared with delivering threads (under out_mu_);
   // `wire_` and the write state below belong to whoever holds write_mu_.

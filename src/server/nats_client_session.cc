@@ -176,7 +176,14 @@ void NatsClientSession::OnConnect(std::string_view json) {
     FailAndClose(kErrNoRespondersNeedsHeaders, CloseReason::kProtocolError);
     return;
   }
-  connect_ = std::move(options);
+  connect_.verbose = options.verbose;
+  connect_.pedantic = options.pedantic;
+  connect_.echo = options.echo;
+  connect_.headers = options.headers;
+  connect_.no_responders = options.no_responders;
+  connect_.name = std::move(options.name);
+  connect_.lang = std::move(options.lang);
+  connect_.version = std::move(options.version);
   connected_ = true;
   connect_deadline_ = {};
   wants_headers_.store(connect_.headers, std::memory_order_relaxed);

@@ -79,7 +79,17 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   Server& server_;
 
   proto::nats::ServerParser parser_;
-  proto::nats::ConnectOptions connect_;  // nats-server defaults until CONNECT arrives
+  // What CONNECT said that matters after it: kept apart from the parsed
+  // ConnectOptions (a dozen strings, credentials among them) so an idle
+  // connection carries only this. nats-server's defaults until CONNECT.
+  struct ClientOptions {
+    bool verbose = true;
+    bool pedantic = true;
+    bool echo = true;
+    bool headers = false;
+    bool no_responders = false;
+    std::string name, lang, version;  // for logs and monitoring
+  } connect_;
   // connect_.headers, for Deliver() on other workers (connect_ is the owner's).
   std::atomic<bool> wants_headers_{false};
   bool opened_ = false;       // counted in current_connections
