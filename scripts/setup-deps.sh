@@ -7,7 +7,7 @@ set -euo pipefail
 
 want="${1:-build}"
 build_pkgs=(g++ cmake ninja-build pkg-config libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev zlib1g-dev libssl-dev)
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev nats-server python3 procps openssl clang libclang-rt-14-dev)
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev nats-server mosquitto mosquitto-clients python3-paho-mqtt python3 procps openssl clang libclang-rt-14-dev)
 
 pkgs=("${build_pkgs[@]}")
 if [[ "$want" == test ]]; then pkgs+=("${test_pkgs[@]}"); fi
