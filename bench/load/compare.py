@@ -251,9 +251,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tern", help="server A binary (default: newest build*/apps/tern-server)")
     parser.add_argument("--nats", help="server B binary (default: nats-server on PATH)")
-    # tern-server opens a WebSocket listener on 8080 by default; the load is
-    # all on the client port, so keep runs off a port others may be using.
-    parser.add_argument("--tern-args", default="--websocket.port 0",
+    # tern-server opens WebSocket (8080) and MQTT (1883, 8083) listeners by
+    # default; the load is all on the client port, so keep runs off ports
+    # others may be using.
+    parser.add_argument("--tern-args", default="--websocket.port 0 --mqtt.port 0 --mqtt.websocket.port 0",
                         help="extra arguments for server A (one shell-quoted string)")
     parser.add_argument("--nats-args", default="", help="extra arguments for server B")
     parser.add_argument("--loadgen", help="tern-loadgen binary (default: newest build*/bench/load/tern-loadgen)")

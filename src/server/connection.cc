@@ -73,6 +73,8 @@ std::string_view CloseReasonText(CloseReason reason) {
       return "Connect Failed";
     case CloseReason::kServerShutdown:
       return "Server Shutdown";
+    case CloseReason::kDuplicateClientId:
+      return "Duplicate Client ID";
   }
   return "Unknown";
 }
@@ -94,6 +96,7 @@ io::CloseKind CloseKindOf(CloseReason reason) {
     case CloseReason::kSlowConsumerWriteDeadline:
     case CloseReason::kMaxConnections:
     case CloseReason::kAuthenticationTimeout:
+    case CloseReason::kDuplicateClientId:
       return io::CloseKind::kPolicy;
     case CloseReason::kReadError:
     case CloseReason::kWriteError:

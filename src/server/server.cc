@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "io/socket.h"
 #include "server/listener.h"
+#include "server/mqtt/broker.h"
 #include "server/system_services.h"
 #include "server/worker.h"
 
@@ -59,6 +60,7 @@ Server::Server(Options options)
       router_(sublist_, ToCore(options_.queue_policy), &linger_) {
   server_name_ = options_.server_name.empty() ? server_id_ : options_.server_name;
   StoreLimits(options_, limits_);
+  mqtt_ = std::make_unique<mqtt::Broker>(*this, options_.mqtt);
 }
 
 Server::~Server() { Shutdown(); }
@@ -85,9 +87,11 @@ proto::nats::ServerInfo Server::InfoFor(const Endpoint& endpoint) const {
 
 int Server::port() const { return endpoints_.empty() ? 0 : endpoints_.front().port; }
 
-int Server::websocket_port() const {
+int Server::websocket_port() const { return endpoint_port("websocket"); }
+
+int Server::endpoint_port(std::string_view name) const {
   for (const Endpoint& e : endpoints_) {
-    if (e.websocket) return e.port;
+    if (e.name == name) return e.port;
   }
   return 0;
 }
@@ -149,7 +153,9 @@ base::Status Server::Start() {
 
   log::Info("  Workers:  {}", count);
   for (const Endpoint& e : endpoints_) {
-    const char* what = e.websocket ? "websocket clients" : "client connections";
+    const bool mqtt = e.name.starts_with("mqtt");
+    const char* what = mqtt ? (e.websocket ? "MQTT websocket clients" : "MQTT clients")
+                            : (e.websocket ? "websocket clients" : "client connections");
     log::Info("Listening for {} on {}{}:{}{}", what, e.websocket ? (e.secure() ? "wss://" : "ws://") : "",
               e.host, e.port, e.secure() && !e.websocket ? " (TLS required)" : "");
   }

@@ -6,6 +6,7 @@
 #include "server/connection.h"
 #include "io/socket.h"
 #include "server/endpoint.h"
+#include "server/mqtt/broker.h"
 #include "server/server.h"
 
 namespace tern::server {
@@ -112,7 +113,10 @@ void Worker::FlushQueued() {
 }
 
 void Worker::Tick() {
-  if (index_ == 0) server_.router().Tick();
+  if (index_ == 0) {
+    server_.router().Tick();
+    server_.mqtt().Tick(router_thread_, io::Clock::now());
+  }
   // Lets go of results (and the closed connections they name) that a quiet
   // worker would otherwise keep until its next publish.
   router_thread_.cache.Refresh();

@@ -23,9 +23,10 @@ class TernFlavor : public ServerFlavor {
 
   std::vector<std::string> BuildArgs(const std::string& host, int port, const ServerLimits& l,
                                      const std::string&) const override {
-    // The WebSocket listener is on (8080) by default; tests that run side by
-    // side must not all take that port.
-    std::vector<std::string> a = {"-a", host, "-p", std::to_string(port), "--websocket.port", "0"};
+    // The WebSocket and MQTT listeners are on (8080, 1883, 8083) by
+    // default; tests that run side by side must not all take those ports.
+    std::vector<std::string> a = {"-a",          host, "-p", std::to_string(port), "--websocket.port", "0",
+                                  "--mqtt.port", "0",  "--mqtt.websocket.port", "0"};
     auto flag = [&a](const char* name, const std::string& value) {
       a.push_back(std::string("--") + name);
       a.push_back(value);
@@ -81,11 +82,43 @@ class NatsFlavor : public ServerFlavor {
   }
 };
 
+// MQTT tests: tern with its MQTT listener on the port the harness waits
+// for, and the NATS port wherever the kernel puts it (-1), unless the test
+// passes -p itself for cross-protocol checks.
+class TernMqttFlavor : public TernFlavor {
+ public:
+  std::string Name() const override { return "tern-mqtt"; }
+  std::vector<std::string> BuildArgs(const std::string& host, int port, const ServerLimits&,
+                                     const std::string&) const override {
+    return {"-a", host, "-p", "-1", "--websocket.port", "0", "--mqtt.port", std::to_string(port),
+            "--mqtt.websocket.port", "0"};
+  }
+};
+
+// Debian's mosquitto 2.0, the reference for MQTT behaviour: one plain
+// listener, anonymous clients, no persistence file.
+class MosquittoFlavor : public ServerFlavor {
+ public:
+  std::string Name() const override { return "mosquitto"; }
+  std::string BinaryPath() const override { return EnvOr("MOSQUITTO_BIN", "/usr/sbin/mosquitto"); }
+  bool IsCleanSigtermExit(int code) const override { return code == 0; }
+  std::string Unsupported(const ServerLimits&) const override { return ""; }
+  std::vector<std::string> BuildArgs(const std::string& host, int port, const ServerLimits&,
+                                     const std::string& work_dir) const override {
+    const std::string path = work_dir + "/mosquitto.conf";
+    std::ofstream(path) << "listener " << port << " " << host << "\nallow_anonymous true\npersistence false\n"
+                        << "log_dest stderr\n";
+    return {"-c", path};
+  }
+};
+
 }  // namespace
 
 std::unique_ptr<ServerFlavor> MakeFlavor(const std::string& name) {
   if (name == "tern") return std::make_unique<TernFlavor>();
   if (name == "nats") return std::make_unique<NatsFlavor>();
+  if (name == "tern-mqtt") return std::make_unique<TernMqttFlavor>();
+  if (name == "mosquitto") return std::make_unique<MosquittoFlavor>();
   return nullptr;
 }
 

@@ -132,8 +132,9 @@ function runScenario(name, url) {
 
 const args = parseArgs(process.argv.slice(2));
 const targets = [
-  // tern's WebSocket listener is on (8080) by default: keep parallel runs off it.
-  { name: "tern-server", binary: args.tern, expectedCode: 0, key: "tern", args: ["--websocket.port", "0"] },
+  // tern's WebSocket and MQTT listeners are on (8080, 1883, 8083) by default: keep parallel runs off them.
+  { name: "tern-server", binary: args.tern, expectedCode: 0, key: "tern",
+    args: ["--websocket.port", "0", "--mqtt.port", "0", "--mqtt.websocket.port", "0"] },
   { name: "nats-server", binary: args.nats || which("nats-server") || "/usr/bin/nats-server", expectedCode: 1, key: "nats" },
 ].filter((t) => !args.only || t.key === args.only);
 
