@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Third-party MQTT clients against tern-server and, as the reference in the
 same run, Debian's mosquitto: mosquitto_pub/mosquitto_sub (3.1.1 and 5.0)
-and python3-paho-mqtt (3.1.1 and 5.0).
+and python3-paho-mqtt (3.1.1 and 5.0; TCP, WebSocket at /mqtt, TLS).
 
     interop_test.py --tern PATH [--mosquitto PATH]
 
@@ -52,21 +52,21 @@ def port_open(port):
 
 
 class Server:
-    """A server with an MQTT port and an MQTT-over-WebSocket port."""
+    """A server with an MQTT port, an MQTT-over-WebSocket port and an MQTT-over-TLS port."""
 
     def __init__(self, name, argv_for_ports, workdir):
         self.name, self.argv_for_ports, self.workdir = name, argv_for_ports, workdir
-        self.proc, self.port, self.ws_port = None, None, None
+        self.proc, self.port, self.ws_port, self.tls_port = None, None, None, None
 
     def start(self):
         for _ in range(5):
-            port, ws_port = free_port(), free_port()
+            port, ws_port, tls_port = free_port(), free_port(), free_port()
             log = open(os.path.join(self.workdir, self.name + ".log"), "ab")
-            self.proc = subprocess.Popen(self.argv_for_ports(port, ws_port), stdout=log, stderr=log)
+            self.proc = subprocess.Popen(self.argv_for_ports(port, ws_port, tls_port), stdout=log, stderr=log)
             deadline = time.time() + 10
             while time.time() < deadline and self.proc.poll() is None:
-                if port_open(port) and port_open(ws_port):
-                    self.port, self.ws_port = port, ws_port
+                if port_open(port) and port_open(ws_port) and port_open(tls_port):
+                    self.port, self.ws_port, self.tls_port = port, ws_port, tls_port
                     return
                 time.sleep(0.02)
             self.stop()
@@ -266,6 +266,43 @@ def paho_websocket(version):
     return scenario
 
 
+def make_certs(work):
+    """A P-256 CA and a localhost server certificate signed by it."""
+    def openssl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True, timeout=30)
+    ca_key, ca, key, csr, cert = (os.path.join(work, n) for n in ("ca.key", "ca.pem", "server.key", "server.csr",
+                                                                  "server.pem"))
+    ext = os.path.join(work, "ext.cnf")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", ca_key)
+    openssl("req", "-x509", "-new", "-key", ca_key, "-subj", "/CN=tern test CA", "-days", "2", "-out", ca)
+    openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+    openssl("req", "-new", "-key", key, "-subj", "/CN=localhost", "-out", csr)
+    openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-days", "2",
+            "-extfile", ext, "-out", cert)
+    return {"ca": ca, "cert": cert, "key": key}
+
+
+def paho_tls(certs):
+    """Over TLS (8883's listener), verified against the test CA, to a TCP subscriber."""
+    def scenario(server):
+        sub, pub = paho_client(5, "tls-sub"), paho_client(5, "tls-pub")
+        pub.tls_set(ca_certs=certs["ca"])
+        try:
+            paho_connect(sub, server.port, 5)
+            paho_connect(pub, server.tls_port, 5)
+            got, done = collect(sub, "tls/#", 1, 1)
+            pub.publish("tls/x", b"over tls", qos=1).wait_for_publish(WAIT)
+            assert done.wait(WAIT), "not delivered"
+            assert got[0].payload == b"over tls"
+        finally:
+            for c in (sub, pub):
+                c.disconnect()
+                c.loop_stop()
+    return scenario
+
+
 def on_port(scenario):
     return lambda server: scenario(server.port)
 
@@ -295,15 +332,24 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="tern-mqtt-interop-")
     conf = os.path.join(work, "mosquitto.conf")
+    certs = make_certs(work)
+    SCENARIOS.append(("paho 5.0 over TLS", paho_tls(certs)))
 
-    def tern_argv(port, ws_port):
+    def tern_argv(port, ws_port, tls_port):
         return [args.tern, "-a", "127.0.0.1", "-p", "-1", "--websocket.port", "0", "--mqtt.port", str(port),
-                "--mqtt.websocket.port", str(ws_port)]
+                "--mqtt.websocket.port", str(ws_port), "--mqtt.tls_port", str(tls_port),
+                "--mqtt.tls.cert_file", certs["cert"], "--mqtt.tls.key_file", certs["key"]]
 
-    def mosquitto_argv(port, ws_port):
+    def mosquitto_argv(port, ws_port, tls_port):
         with open(conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nlistener %d 127.0.0.1\nprotocol websockets\n"
-                    "allow_anonymous true\npersistence false\n" % (port, ws_port))
+            # As root, mosquitto would drop to its own user, who cannot read
+            # this run's private directory.
+            if os.geteuid() == 0:
+                f.write("user root\n")
+            f.write("per_listener_settings false\nallow_anonymous true\npersistence false\n"
+                    "listener %d 127.0.0.1\nlistener %d 127.0.0.1\nprotocol websockets\n"
+                    "listener %d 127.0.0.1\ncertfile %s\nkeyfile %s\n"
+                    % (port, ws_port, tls_port, certs["cert"], certs["key"]))
         return [args.mosquitto, "-c", conf]
 
     servers = [Server("tern", tern_argv, work)]
