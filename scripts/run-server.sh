@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command 1: install build dependencies, build tern-server and the
 # tern CLI, and run tern-server on its defaults (clients on 4222, WebSocket
-# on 8080). Extra arguments go to tern-server.
+# on 8080, MQTT on 1883 and MQTT over WebSocket on 8083). Extra arguments go to tern-server.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup-deps.sh" build

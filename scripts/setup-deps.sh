@@ -8,7 +8,7 @@ set -euo pipefail
 want="${1:-build}"
 build_pkgs=(g++ cmake ninja-build pkg-config libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev zlib1g-dev libssl-dev
             libboost1.81-dev)  # Boost.Beast's HTTP parser (monitoring), headers only
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev nats-server etcd-server python3 procps openssl clang libclang-rt-14-dev
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev nats-server etcd-server mosquitto mosquitto-clients python3-paho-mqtt python3 procps openssl clang libclang-rt-14-dev
            prometheus)
 
 pkgs=("${build_pkgs[@]}")

@@ -201,7 +201,7 @@ def main():
     only = set(args.only.split(",")) if args.only else None
     compare.raise_fd_limit()
     log_dir = tempfile.mkdtemp(prefix="tern-cluster-bench-")
-    servers = [("tern", tern, ["--websocket.port", "0"]), ("nats", nats, [])]
+    servers = [("tern", tern, ["--websocket.port", "0", "--mqtt.port", "0", "--mqtt.websocket.port", "0"]), ("nats", nats, [])]
     raw = {"throughput": {}, "convergence": {}}
     failed = 0
 

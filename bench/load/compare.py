@@ -155,7 +155,8 @@ class Server:
             self.ws_port = free_port()
         if flavor_of(self.path) == "tern":
             # tern opens a WebSocket listener on 8080 by default; keep runs off it.
-            args = ["--websocket.port", str(self.ws_port or 0)]
+            # MQTT (1883, 8083) is on by default: keep it off ports others use.
+            args = ["--websocket.port", str(self.ws_port or 0), "--mqtt.port", "0", "--mqtt.websocket.port", "0"]
             if t == "tls":
                 args += ["--tls", "--tlscert", self.certs[1], "--tlskey", self.certs[2]]
             if t in ("ws", "wss"):

@@ -55,7 +55,7 @@ class Poller(threading.Thread):
 
 def one_run(args, log_dir, tag, poll):
     http_port = compare.free_port()
-    server = compare.Server(args.tern, ["--websocket.port", "0", "-m", str(http_port)], log_dir, tag)
+    server = compare.Server(args.tern, ["--websocket.port", "0", "--mqtt.port", "0", "--mqtt.websocket.port", "0", "-m", str(http_port)], log_dir, tag)
     server.start()
     poller = None
     try:
@@ -76,7 +76,7 @@ def one_run(args, log_dir, tag, poll):
 def ring_memory(args, log_dir):
     """Fills the event log past its bound and reads the figures."""
     http_port = compare.free_port()
-    server = compare.Server(args.tern, ["--websocket.port", "0", "-m", str(http_port),
+    server = compare.Server(args.tern, ["--websocket.port", "0", "--mqtt.port", "0", "--mqtt.websocket.port", "0", "-m", str(http_port),
                                         "--http.event_log.max_events", "10000"], log_dir, "rings")
     server.start()
     try:

@@ -10,6 +10,8 @@
 
 namespace tern::core {
 
+class Sink;
+
 struct Message {
   std::string_view subject;
   std::string_view reply;    // empty when absent
@@ -19,6 +21,9 @@ struct Message {
   // retained); the core routes on the subject alone.
   uint8_t qos = 0;
   bool retain = false;
+  // The local client sink that published it (null for the system or a
+  // route): what MQTT's per-subscription No Local option compares with.
+  const Sink* publisher = nullptr;
   // Between nodes only: the queue groups this copy is for. The router fills
   // it for a route it picked as a group member (the route carries it to the
   // peer, as nats-server's RMSG does); a message from a route reaches only

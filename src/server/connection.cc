@@ -81,6 +81,8 @@ std::string_view CloseReasonText(CloseReason reason) {
       return "Server Shutdown";
     case CloseReason::kKicked:
       return "Kicked";
+    case CloseReason::kDuplicateClientId:
+      return "Duplicate Client ID";
   }
   return "Unknown";
 }
@@ -106,6 +108,7 @@ io::CloseKind CloseKindOf(CloseReason reason) {
     case CloseReason::kAuthenticationViolation:
     case CloseReason::kAuthenticationExpired:
     case CloseReason::kConnectionRateExceeded:
+    case CloseReason::kDuplicateClientId:
       return io::CloseKind::kPolicy;
     case CloseReason::kReadError:
     case CloseReason::kWriteError:

@@ -234,7 +234,10 @@ class ConnectionTest : public ::testing::Test {
     options.addr = "127.0.0.1";
     options.port = -1;
     options.workers = 2;
-    options.websocket.port = 0;  // tests run side by side: not on 8080
+    // Tests run side by side: not on 8080, 1883 or 8083.
+    options.websocket.port = 0;
+    options.mqtt.port = 0;
+    options.mqtt.websocket.port = 0;
     log::SetLevel(std::getenv("TERN_TEST_LOG") ? log::Level::kTrace : log::Level::kOff);
     server_ = std::make_unique<Server>(options);
     base::Status started = server_->Start();

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "server/endpoint.h"
+#include "server/mqtt/mqtt_session.h"
 #include "server/nats_client_session.h"
 #include "server/ws_stage.h"
 
@@ -93,6 +94,47 @@ base::Result<std::vector<Endpoint>> BuildEndpoints(const Options& options, const
       monitor.tls_mode = TlsMode::kImplicit;  // https://
     }
     endpoints.push_back(std::move(monitor));
+  }
+  const MqttOptions& mqtt = options.mqtt;
+  SessionFactory mqtt_session = [](Connection& conn) { return std::make_unique<MqttSession>(conn); };
+  const std::string mqtt_host = mqtt.host.empty() ? options.addr : mqtt.host;
+  if (mqtt.port != 0) {
+    Endpoint e;
+    e.name = "mqtt";
+    e.host = mqtt_host;
+    e.port = mqtt.port;
+    e.new_session = mqtt_session;
+    endpoints.push_back(std::move(e));
+  }
+  if (mqtt.tls.enabled()) {
+    Endpoint e;
+    e.name = "mqtt_tls";
+    e.host = mqtt_host;
+    e.port = mqtt.tls_port;
+    e.new_session = mqtt_session;
+    if (base::Status s = AttachTls(mqtt.tls, "mqtt.tls", e); !s.ok()) return s;
+    e.tls_mode = TlsMode::kImplicit;
+    endpoints.push_back(std::move(e));
+  }
+  if (mqtt.websocket.enabled()) {
+    Endpoint e;
+    e.name = "mqtt_websocket";
+    e.host = mqtt.websocket.host.empty() ? mqtt_host : mqtt.websocket.host;
+    e.port = mqtt.websocket.port;
+    e.websocket = mqtt.websocket;
+    e.new_session = mqtt_session;
+    auto policy = MakeWebsocketPolicy(mqtt.websocket, mqtt.websocket.secure());
+    // MQTT-6.0.0-3/-4: the subprotocol is "mqtt"; "mqttv3.1" is what 3.1
+    // clients (and some libraries still) offer. Browsers' MQTT.js uses /mqtt.
+    auto mqtt_policy = std::make_shared<proto::ws::ServerPolicy>(*policy);
+    mqtt_policy->subprotocols = {"mqtt", "mqttv3.1"};
+    mqtt_policy->path = "/mqtt";
+    e.websocket_policy = std::move(mqtt_policy);
+    if (mqtt.websocket.secure()) {
+      if (base::Status s = AttachTls(mqtt.websocket.tls, "mqtt.websocket.tls", e); !s.ok()) return s;
+      e.tls_mode = TlsMode::kImplicit;
+    }
+    endpoints.push_back(std::move(e));
   }
   return endpoints;
 }

@@ -175,6 +175,33 @@ struct HttpOptions {
   EventLogOptions event_log;
 };
 
+// MQTT 3.1.1 and 5.0 (docs/mqtt.md). On by default at 1883, as mosquitto
+// and EMQX are, and like the WebSocket listener; a nats-server .conf turns
+// it on only with an `mqtt {}` block, as nats-server does.
+struct MqttOptions {
+  std::string host;  // empty: the client listener's addr
+  int port = 1883;   // plain TCP; 0 = off, -1 = a random free port
+  // With cert_file set, a TLS listener on tls_port as well.
+  TlsOptions tls;
+  int tls_port = 8883;
+  // MQTT over WebSocket at /mqtt, subprotocol "mqtt"; wss:// with websocket.tls.
+  WebsocketOptions websocket{.port = 8083};
+  // The most a client may ask for: a 5.0 client asking for more (or for
+  // none) is told this in CONNACK's Server Keep Alive; a 3.1.1 client asking
+  // for more is refused, as mosquitto does (3.1.1 cannot be told).
+  std::chrono::milliseconds max_keepalive{65535 * 1000};  // whole seconds on the wire
+  // QoS 1/2 messages sent to a client and not yet acknowledged; a 5.0
+  // client's smaller Receive Maximum wins. Also the Receive Maximum this
+  // server announces for the client's QoS 2 publishes.
+  int max_inflight = 32;
+  // QoS 1/2 messages held per session beyond the in-flight window (also
+  // while the client is away); past it they are dropped and counted.
+  int max_queued = 1000;
+  uint64_t max_packet_size = 1024 * 1024;  // largest packet accepted, announced to 5.0 clients
+
+  bool enabled() const { return port != 0 || tls.enabled() || websocket.enabled(); }
+};
+
 struct Options {
   std::string server_name;  // default: the server id
   std::string addr = "0.0.0.0";
@@ -192,6 +219,8 @@ struct Options {
   // host:port clients of other nodes are told to reach this one at
   // (connect_urls); empty: addr:port, or the cluster's host if addr is any.
   std::string client_advertise;
+  MqttOptions mqtt;
+  std::string data_dir = "./data";  // embedded state (MQTT sessions, retained messages)
 
   uint64_t max_payload = 1024 * 1024;
   uint64_t max_control_line = 4096;

@@ -14,6 +14,7 @@
 #include "server/connection.h"
 #include "server/listener.h"
 #include "server/session.h"
+#include "server/mqtt/broker.h"
 #include "server/system_services.h"
 #include "server/worker.h"
 
@@ -92,6 +93,7 @@ Server::Server(Options options)
     router_.set_interest_listener(cluster_.get());
     router_.set_cluster_queue_policy(ToCore(options_.cluster.queue_policy));
   }
+  mqtt_ = std::make_unique<mqtt::Broker>(*this, options_.mqtt);
 }
 
 Server::~Server() { Shutdown(); }
@@ -131,9 +133,11 @@ int Server::http_port() const {
   return 0;
 }
 
-int Server::websocket_port() const {
+int Server::websocket_port() const { return endpoint_port("websocket"); }
+
+int Server::endpoint_port(std::string_view name) const {
   for (const Endpoint& e : endpoints_) {
-    if (e.websocket) return e.port;
+    if (e.name == name) return e.port;
   }
   return 0;
 }
@@ -235,7 +239,9 @@ base::Status Server::Start() {
       log::Info("Starting http monitor on {}://{}:{}", e.secure() ? "https" : "http", e.host, e.port);
       continue;
     }
-    const char* what = e.websocket           ? "websocket clients"
+    const bool mqtt = e.name.starts_with("mqtt");
+    const char* what = mqtt                  ? (e.websocket ? "MQTT websocket clients" : "MQTT clients")
+                       : e.websocket         ? "websocket clients"
                        : e.name == "cluster" ? "route connections"
                                              : "client connections";
     log::Info("Listening for {} on {}{}:{}{}", what, e.websocket ? (e.secure() ? "wss://" : "ws://") : "",

@@ -28,6 +28,9 @@ namespace tern::server {
 class Worker;
 class Listener;
 class ClusterManager;
+namespace mqtt {
+class Broker;
+}
 class SystemServices;
 struct Endpoint;
 
@@ -129,6 +132,8 @@ class Server {
   const LiveLimits& limits() const { return limits_; }
   ServerCounters& counters() { return counters_; }
   core::Router& router() { return router_; }
+  // MQTT sessions and retained messages, shared by every MQTT connection.
+  mqtt::Broker& mqtt() { return *mqtt_; }
   core::Sublist& sublist() { return sublist_; }
   const std::string& server_id() const { return server_id_; }
   const std::string& server_name() const { return server_name_; }
@@ -136,6 +141,8 @@ class Server {
   int port() const;
   // The bound websocket port, 0 when the listener is off.
   int websocket_port() const;
+  // The bound port of the endpoint named `name` ("mqtt", "mqtt_tls", ...), 0 when it is off.
+  int endpoint_port(std::string_view name) const;
   const std::vector<Endpoint>& endpoints() const { return endpoints_; }
   uint64_t NextClientId() { return next_client_id_.fetch_add(1, std::memory_order_relaxed) + 1; }
   std::vector<std::unique_ptr<Worker>>& workers() { return workers_; }
@@ -182,6 +189,7 @@ class Server {
   auth::Authenticator auth_;
   std::unique_ptr<auth::AuthPool> auth_pool_;
   auth::ConnectionLimiter limiter_;
+  std::unique_ptr<mqtt::Broker> mqtt_;
   std::atomic<uint64_t> next_client_id_{0};
   std::atomic<size_t> next_worker_{0};
   std::atomic<bool> shut_down_{false};

@@ -2,7 +2,7 @@
 // (server/connection.h) owns the socket, the transport chain (TLS,
 // WebSocket), buffering, flushing, limits and close; a Session turns the
 // plaintext into protocol actions: the NATS client protocol now
-// (nats_client_session.h), cluster routes and MQTT next. tests/server/
+// (nats_client_session.h) and MQTT (mqtt_session.h); cluster routes next. tests/server/
 // proves the seam with a toy session, as dragonfly's ok_main.cc does for
 // its facade.
 //
@@ -41,6 +41,7 @@ enum class CloseReason {
   kConnectFailed,
   kServerShutdown,
   kKicked,  // an operator disconnected it (admin API)
+  kDuplicateClientId,  // MQTT: another connection took the session over
 };
 // nats-server's names for the same states (its ClosedState strings).
 std::string_view CloseReasonText(CloseReason reason);

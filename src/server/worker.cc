@@ -9,6 +9,7 @@
 #include "server/connection.h"
 #include "io/socket.h"
 #include "server/endpoint.h"
+#include "server/mqtt/broker.h"
 #include "server/server.h"
 
 namespace tern::server {
@@ -138,7 +139,10 @@ void Worker::FlushQueued() {
 }
 
 void Worker::Tick() {
-  if (index_ == 0) server_.router().Tick();
+  if (index_ == 0) {
+    server_.router().Tick();
+    server_.mqtt().Tick(router_thread_, io::Clock::now());
+  }
   if (!lame_duck_clients_.empty()) CloseLameDuckClients(std::chrono::steady_clock::now());
   // Lets go of results (and the closed connections they name) that a quiet
   // worker would otherwise keep until its next publish.

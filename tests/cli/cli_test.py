@@ -59,10 +59,14 @@ class ServerProcess:
     def __init__(self, binary, extra_args=()):
         self.binary = binary
         self.extra_args = list(extra_args)
-        # tern-server opens its WebSocket listener on 8080 by default; tests
-        # that run side by side must not all take that port.
+        # tern-server opens WebSocket (8080) and MQTT (1883, 8083) listeners
+        # by default; tests that run side by side must not all take them.
         if FLAVOR == "tern" and "--websocket.port" not in self.extra_args:
             self.extra_args += ["--websocket.port", "0"]
+        if FLAVOR == "tern" and "--mqtt.port" not in self.extra_args:
+            self.extra_args += ["--mqtt.port", "0", "--mqtt.websocket.port", "0"]
+        if FLAVOR == "tern":
+            self.extra_args += ["--mqtt.port", "0", "--mqtt.websocket.port", "0"]
         self.proc = None
         self.port = None
         self.workdir = tempfile.mkdtemp(prefix="tern-cli-test-")

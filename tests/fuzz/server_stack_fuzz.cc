@@ -83,6 +83,8 @@ Stack* Build() {
   options.port = -1;
   options.workers = 1;
   options.websocket.port = 0;
+  options.mqtt.port = 0;
+  options.mqtt.websocket.port = 0;
   stack->node = std::make_unique<server::Server>(options);
   if (!stack->node->Start().ok()) Die("server did not start");
 

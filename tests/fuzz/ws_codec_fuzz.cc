@@ -19,7 +19,7 @@
 #include "proto/ws/frame_decoder.h"
 #include "proto/ws/frame_encoder.h"
 #include "proto/ws/server_handshake.h"
-#include "proto/ws/utf8.h"
+#include "proto/utf8.h"
 
 namespace {
 
@@ -51,7 +51,7 @@ class Recorder : public FrameHandler {
     partial_ += chunk;
     Check(limits_.max_message == 0 || partial_.size() <= limits_.max_message, "message over max_message");
     if (message_end) {
-      if (type == Opcode::kText) Check(IsValidUtf8(partial_), "text not UTF-8");
+      if (type == Opcode::kText) Check(tern::proto::IsValidUtf8(partial_), "text not UTF-8");
       events.push_back({type == Opcode::kText ? 't' : 'b', std::move(partial_)});
       partial_.clear();
       open_ = false;
@@ -68,7 +68,7 @@ class Recorder : public FrameHandler {
   void OnClose(uint16_t code, std::string_view reason) override {
     Check(!closed_, "two closes");
     Check(code == kCloseNoStatus || IsValidCloseCode(code), "close code");
-    Check(IsValidUtf8(reason) && reason.size() <= kMaxControlPayload - 2, "close reason");
+    Check(tern::proto::IsValidUtf8(reason) && reason.size() <= kMaxControlPayload - 2, "close reason");
     closed_ = true;
     events.push_back({'c', std::string(reason), code});
   }

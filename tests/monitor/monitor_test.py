@@ -81,7 +81,7 @@ class Server:
             self.port, self.http_port = free_port(), free_port()
             argv = [self.binary, "-a", "127.0.0.1", "-p", str(self.port), "-m", str(self.http_port)] + self.args
             if self.flavor == "tern":
-                argv += ["--websocket.port", "0"]
+                argv += ["--websocket.port", "0", "--mqtt.port", "0", "--mqtt.websocket.port", "0"]
             with open(self.log, "wb") as log:
                 self.proc = subprocess.Popen(argv, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
             if wait_http(self.http_port, self.proc):

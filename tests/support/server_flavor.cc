@@ -98,6 +98,11 @@ class TernFlavor : public ServerFlavor {
       // The default listener (8080) would collide between tests running in parallel.
       flag("websocket.port", "0");
     }
+    if (TernHasFlag("--mqtt.port")) {
+      // So would the MQTT ones (1883, 8083).
+      flag("mqtt.port", "0");
+      flag("mqtt.websocket.port", "0");
+    }
     if (l.config_file) flag("config", *l.config_file);
     return a;
   }
@@ -182,6 +187,34 @@ class NatsFlavor : public ServerFlavor {
   }
 };
 
+// MQTT tests: tern with its MQTT listener on the port the harness waits
+// for, and the NATS port wherever the kernel puts it (-1), unless the test
+// passes -p itself for cross-protocol checks.
+class TernMqttFlavor : public TernFlavor {
+ public:
+  std::string Name() const override { return "tern-mqtt"; }
+  std::vector<std::string> ArgsFor(const ServerSetup& setup) const override {
+    return {"-a", setup.host, "-p", "-1", "--websocket.port", "0", "--mqtt.port", std::to_string(setup.port),
+            "--mqtt.websocket.port", "0"};
+  }
+};
+
+// Debian's mosquitto 2.0, the reference for MQTT behaviour: one plain
+// listener, anonymous clients, no persistence file.
+class MosquittoFlavor : public ServerFlavor {
+ public:
+  std::string Name() const override { return "mosquitto"; }
+  std::string BinaryPath() const override { return EnvOr("MOSQUITTO_BIN", "/usr/sbin/mosquitto"); }
+  bool IsCleanSigtermExit(int code) const override { return code == 0; }
+  std::string Unsupported(const ServerLimits&, const ServerListeners&) const override { return ""; }
+  std::vector<std::string> ArgsFor(const ServerSetup& setup) const override {
+    const std::string path = setup.work_dir + "/mosquitto.conf";
+    std::ofstream(path) << "listener " << setup.port << " " << setup.host << "\nallow_anonymous true\npersistence false\n"
+                        << "log_dest stderr\n";
+    return {"-c", path};
+  }
+};
+
 }  // namespace
 
 std::vector<std::string> ServerFlavor::BuildArgs(const std::string& host, int port, const ServerLimits& limits,
@@ -197,6 +230,8 @@ std::vector<std::string> ServerFlavor::BuildArgs(const std::string& host, int po
 std::unique_ptr<ServerFlavor> MakeFlavor(const std::string& name) {
   if (name == "tern") return std::make_unique<TernFlavor>();
   if (name == "nats") return std::make_unique<NatsFlavor>();
+  if (name == "tern-mqtt") return std::make_unique<TernMqttFlavor>();
+  if (name == "mosquitto") return std::make_unique<MosquittoFlavor>();
   return nullptr;
 }
 

@@ -25,7 +25,7 @@
 #include "proto/ws/deflate.h"
 #include "proto/ws/deflate_params.h"
 #include "proto/ws/frame.h"
-#include "proto/ws/utf8.h"
+#include "proto/utf8.h"
 
 namespace tern::proto::ws {
 

@@ -162,10 +162,21 @@ void Check(Builder* b) {
                     b->Origin(tls)));
   }
 
-  if (o.websocket.enabled() && o.websocket.port > 0 && o.websocket.port == o.port) {
-    b->errors.push_back(fmt::format("websocket.port ({}, from {}) must differ from port ({}, from {})",
-                                    o.websocket.port, b->Origin(SpecNamed("websocket.port")), o.port,
-                                    b->Origin(SpecNamed("port"))));
+  CheckTls(b, "mqtt.tls", o.mqtt.tls);
+  CheckTls(b, "mqtt.websocket.tls", o.mqtt.websocket.tls);
+  // Every listener that is on needs a port of its own.
+  std::vector<std::pair<std::string_view, int>> ports = {{"port", o.port}};
+  if (o.websocket.enabled()) ports.emplace_back("websocket.port", o.websocket.port);
+  if (o.mqtt.port != 0) ports.emplace_back("mqtt.port", o.mqtt.port);
+  if (o.mqtt.tls.enabled()) ports.emplace_back("mqtt.tls_port", o.mqtt.tls_port);
+  if (o.mqtt.websocket.enabled()) ports.emplace_back("mqtt.websocket.port", o.mqtt.websocket.port);
+  for (size_t i = 0; i < ports.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (ports[i].second <= 0 || ports[i].second != ports[j].second) continue;
+      b->errors.push_back(fmt::format("{} ({}, from {}) must differ from {} ({}, from {})", ports[i].first,
+                                      ports[i].second, b->Origin(SpecNamed(ports[i].first)), ports[j].first,
+                                      ports[j].second, b->Origin(SpecNamed(ports[j].first))));
+    }
   }
   if (o.websocket.enabled() && o.websocket.no_tls && o.websocket.tls.enabled()) {
     b->warnings.push_back(
@@ -178,6 +189,8 @@ void CheckFiles(Builder* b) {
   std::vector<std::string_view> blocks = {"tls"};
   if (b->opts.cluster.enabled()) blocks.push_back("cluster.tls");
   if (b->opts.websocket.enabled() && !b->opts.websocket.no_tls) blocks.push_back("websocket.tls");
+  blocks.push_back("mqtt.tls");
+  if (b->opts.mqtt.websocket.enabled() && !b->opts.mqtt.websocket.no_tls) blocks.push_back("mqtt.websocket.tls");
   for (std::string_view prefix : blocks) {
     for (std::string_view file : {"cert_file", "key_file", "ca_file"}) {
       const Spec& s = SpecNamed(fmt::format("{}.{}", prefix, file));

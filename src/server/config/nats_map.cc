@@ -113,6 +113,24 @@ constexpr NatsKey kClusterKeys[] = {
 };
 constexpr NatsBlock kCluster = {kClusterKeys};
 
+// nats-server's mqtt {} block. Its QoS 1/2 machinery is JetStream's
+// (streams, consumers, replicas); tern keeps sessions itself, so those
+// knobs have nothing to act on.
+constexpr NatsKey kMqttKeys[] = {
+    {"listen", Act::kListen, "host port"},
+    {"host net", Act::kOption, "host"},
+    {"port", Act::kOption, "port"},
+    {"tls", Act::kBlock, "tls", {}, &kTls},
+    {"max_ack_pending max_pending max_inflight", Act::kOption, "max_inflight"},
+    {"ack_wait ackwait", Act::kWarn, {}, "tern redelivers unacknowledged QoS 1/2 messages on reconnect, as the spec says"},
+    {"js_domain stream_replicas consumer_replicas consumer_memory_storage consumer_inactive_threshold "
+     "js_api_timeout", Act::kWarn, {}, "tern keeps MQTT sessions itself, not in JetStream"},
+    {"authorization authentication no_auth_user", Act::kRefuse, {}, kNoAuth},
+    {"reject_qos2_publish downgrade_qos2_subscribe", Act::kRefuse, {},
+     "tern delivers QoS 2 as asked, so this file's QoS 2 restriction would not hold"},
+};
+constexpr NatsBlock kMqtt = {kMqttKeys};
+
 constexpr NatsKey kTopKeys[] = {
     {"listen", Act::kListen, "addr port"},
     {"host net", Act::kOption, "addr"},
@@ -167,7 +185,7 @@ constexpr NatsKey kTopKeys[] = {
     {"gateway", Act::kRefuse, {}, "tern has no gateways, so messages would not reach other clusters"},
     {"leaf leafnodes", Act::kRefuse, {}, "tern has no leaf nodes, so messages would not reach the remotes"},
     {"jetstream store_dir storedir default_js_domain", Act::kRefuse, {}, kNoJetStream},
-    {"mqtt", Act::kRefuse, {}, "tern has no MQTT listener yet, so MQTT clients could not connect"},
+    {"mqtt", Act::kBlock, "mqtt", {}, &kMqtt},
     {"mappings maps", Act::kRefuse, {},
      "tern has no subject mappings, so messages would go to the subjects as published"},
 };
@@ -212,6 +230,10 @@ class NatsReader {
     if (!saw_websocket_port_) {
       Set(SpecNamed("websocket.port"), "0", fmt::format("{}: no websocket port", *root.file));
     }
+    // Likewise MQTT, which nats-server serves over WebSocket on its
+    // websocket listener; tern's MQTT WebSocket listener is its own.
+    if (!saw_mqtt_port_) Set(SpecNamed("mqtt.port"), "0", fmt::format("{}: no mqtt block", *root.file));
+    Set(SpecNamed("mqtt.websocket.port"), "0", fmt::format("{}: nats-server has no separate MQTT WebSocket listener", *root.file));
   }
 
  private:
@@ -261,6 +283,7 @@ class NatsReader {
           } else {
             ReadBlock(e.value, *k->block, Join(prefix, k->target), shown);
             if (k->block == &kWebsocket) CheckWebsocket(e);
+            if (k->block == &kMqtt) FinishMqtt(e);
           }
           break;
         case Act::kUsers:
@@ -482,6 +505,7 @@ class NatsReader {
     std::string label = Label(e, shown, tern);
     if (!FirstTime(*s, e, label)) return;
     if (tern == "websocket.port") saw_websocket_port_ = true;
+    if (tern == "mqtt.port") saw_mqtt_port_ = true;
     const Node& v = e.value;
     if (s->kind == Kind::kStringList && (v.type == Node::Type::kList || v.is_scalar())) {
       std::vector<std::string> items;
@@ -545,6 +569,7 @@ class NatsReader {
     if (FirstTime(host_spec, e, label)) Set(host_spec, host.empty() ? "0.0.0.0" : host, label);
     if (FirstTime(port_spec, e, label)) Set(port_spec, port, label);
     if (port_name == "websocket.port") saw_websocket_port_ = true;
+    if (port_name == "mqtt.port") saw_mqtt_port_ = true;
   }
 
   void Http(const Entry& e, std::string_view shown, const std::string& tern) {
@@ -596,10 +621,23 @@ class NatsReader {
     if (!has_host) Set(SpecNamed("websocket.host"), "0.0.0.0", fmt::format("{}: {}", e.Where(), e.key));
   }
 
+  // nats-server's mqtt port speaks TLS when the block has a tls {}; tern
+  // keeps TLS on a port of its own, so the port moves there.
+  void FinishMqtt(const Entry& e) {
+    bool has_tls = false;
+    for (const auto& entry : e.value.entries) has_tls |= Lower(entry.key) == "tls";
+    if (!has_tls || !saw_mqtt_port_) return;
+    const int port = b_->opts.mqtt.port;
+    std::string label = fmt::format("{}: {} (TLS on its port)", e.Where(), e.key);
+    Set(SpecNamed("mqtt.tls_port"), std::to_string(port), label);
+    Set(SpecNamed("mqtt.port"), "0", label);
+  }
+
   Builder* b_;
   std::map<const Spec*, std::pair<int, std::string>> seen_;
   bool saw_websocket_port_ = false;
   bool https_ = false;
+  bool saw_mqtt_port_ = false;
   bool debug_ = false, trace_ = false;
   std::string log_label_;
 };

@@ -119,6 +119,7 @@ pid_file: ")" + pid + R"("
   EXPECT_EQ(o.log_level, log::Level::kDebug);
   EXPECT_EQ(o.log_file, log);
   EXPECT_FALSE(o.websocket.enabled());  // no websocket block: off, as in nats-server
+  EXPECT_FALSE(o.mqtt.enabled());       // nor MQTT without an mqtt block
   EXPECT_EQ(o.layers.at("max_subscriptions"), ConfigLayer::kFile);
   EXPECT_EQ(r.warnings.size(), 2u) << Joined(r.warnings);
   EXPECT_TRUE(HasWarning(r, path + ":17: logtime: nats-server option not supported by tern, ignored"));
@@ -252,7 +253,7 @@ accounts { A { users: [{user: bob, password: b}] } }
 no_auth_user: bob
 cluster { name: c1, listen: 0.0.0.0:6222, permissions: {publish: "x"} }
 jetstream { store_dir: /tmp/js }
-mqtt { port: 1883 }
+mqtt { port: 1883, reject_qos2_publish: true }
 tls {
   cert_file: ")" + Cert() + R"("
   key_file: ")" + Key() + R"("
@@ -273,7 +274,7 @@ max_subscriptionz: 10
   EXPECT_TRUE(HasError(r, path + ":11: no_auth_user): 'bob' is not one of authorization.users"));
   EXPECT_TRUE(HasError(r, path + ":12: cluster.permissions" + refuse + "tern has no route permissions"));
   EXPECT_TRUE(HasError(r, path + ":13: jetstream" + refuse + "tern has no JetStream"));
-  EXPECT_TRUE(HasError(r, path + ":14: mqtt" + refuse));
+  EXPECT_TRUE(HasError(r, path + ":14: mqtt.reject_qos2_publish" + refuse + "tern delivers QoS 2"));
   EXPECT_TRUE(HasError(r, path + ":18: tls.cipher_suites" + refuse + "tern cannot honour this TLS setting"));
   EXPECT_TRUE(HasError(r, path + ":19: tls.pinned_certs" + refuse));
   EXPECT_TRUE(HasError(r, path + ":24: websocket.authorization" + refuse));
@@ -369,3 +370,26 @@ TEST_F(NatsFileTest, FlagsAndEnvironmentStillWinAndReloadRereadsTheConf) {
 
 }  // namespace
 }  // namespace tern::server
+
+namespace tern::server::config {
+namespace {
+
+TEST_F(NatsFileTest, MqttBlockMapsAndItsTlsPortSpeaksTls) {
+  std::string plain = WriteFile("mqtt.conf", "port: -1\nmqtt {\n  port: 1884\n  max_ack_pending: 100\n}\n");
+  ConfigResult r = Load({"-c", plain});
+  ASSERT_TRUE(r.errors.empty()) << Joined(r.errors);
+  EXPECT_EQ(r.options.mqtt.port, 1884);
+  EXPECT_EQ(r.options.mqtt.max_inflight, 100);
+  EXPECT_EQ(r.options.mqtt.websocket.port, 0);
+  std::string tls = WriteFile("mqtts.conf", "port: -1\nmqtt {\n  listen: 127.0.0.1:8884\n  tls {\n    cert_file: \"" +
+                                                Cert() + "\"\n    key_file: \"" + Key() + "\"\n  }\n}\n");
+  r = Load({"-c", tls});
+  ASSERT_TRUE(r.errors.empty()) << Joined(r.errors);
+  EXPECT_EQ(r.options.mqtt.port, 0);
+  EXPECT_EQ(r.options.mqtt.tls_port, 8884);
+  EXPECT_EQ(r.options.mqtt.host, "127.0.0.1");
+  EXPECT_TRUE(r.options.mqtt.tls.enabled());
+}
+
+}  // namespace
+}  // namespace tern::server::config

@@ -373,6 +373,37 @@ std::vector<Spec> BuildSchema() {
   Attach(&s, "http", http, http_fields, "HTTP monitoring (nats-server: http_port)");
   Attach(&s, "http.tls", {HopTo<&Options::http>, HopTo<&HttpOptions::tls>}, kTlsFields,
          "TLS on the HTTP listener (nats-server: https_port with the top-level tls {})");
+  const Spec mqtt[] = {
+      {.name = "host", .kind = Kind::kString, .path = {HopTo<&MqttOptions::host>},
+       .help = "Address for MQTT connections (all three listeners).", .metavar = "host", .default_note = "addr"},
+      {.name = "port", .kind = Kind::kPort, .path = {HopTo<&MqttOptions::port>},
+       .help = "Port for MQTT over TCP; 0 = off, -1 = a random free port.", .min = -1, .max = 65535},
+      {.name = "tls_port", .kind = Kind::kPort, .path = {HopTo<&MqttOptions::tls_port>},
+       .help = "Port for MQTT over TLS, used when mqtt.tls.cert_file is set; -1 = a random free port.",
+       .min = -1, .max = 65535},
+      {.name = "max_keepalive", .kind = Kind::kDuration, .path = {HopTo<&MqttOptions::max_keepalive>},
+       .help = "Longest keep alive a client may use: 5.0 clients are told (Server Keep Alive), "
+               "3.1.1 clients asking for more are refused.", .min = 1000, .max = 65535 * 1000},
+      {.name = "max_inflight", .kind = Kind::kInt, .path = {HopTo<&MqttOptions::max_inflight>},
+       .help = "QoS 1/2 messages sent to a client and not yet acknowledged.", .min = 1, .max = 65535},
+      {.name = "max_queued", .kind = Kind::kInt, .path = {HopTo<&MqttOptions::max_queued>},
+       .help = "QoS 1/2 messages queued per session beyond max_inflight; more are dropped and counted.",
+       .min = 0, .max = kIntMax},
+      {.name = "max_packet_size", .kind = Kind::kSize, .path = {HopTo<&MqttOptions::max_packet_size>},
+       .help = "Largest MQTT packet a client may send.", .min = 16, .max = 268435460},
+  };
+  const std::vector<Hop> mq = {HopTo<&Options::mqtt>};
+  Attach(&s, "mqtt", mq, mqtt, "MQTT 3.1.1 and 5.0 (nats-server: mqtt {})");
+  Attach(&s, "mqtt.tls", {HopTo<&Options::mqtt>, HopTo<&MqttOptions::tls>}, kTlsFields,
+         "TLS for MQTT: a listener on mqtt.tls_port (nats-server: mqtt { tls {} })");
+  Attach(&s, "mqtt.websocket", {HopTo<&Options::mqtt>, HopTo<&MqttOptions::websocket>}, websocket,
+         "MQTT over WebSocket at /mqtt, subprotocol mqtt");
+  Attach(&s, "mqtt.websocket.tls",
+         {HopTo<&Options::mqtt>, HopTo<&MqttOptions::websocket>, HopTo<&WebsocketOptions::tls>}, kTlsFields,
+         "TLS on the MQTT WebSocket listener (wss://)");
+  s.push_back({.name = "data_dir", .kind = Kind::kString, .path = {HopTo<&Options::data_dir>},
+               .help = "Directory for embedded state: MQTT sessions and retained messages.",
+               .metavar = "dir", .min = 1});
   return s;
 }
 

@@ -98,7 +98,7 @@ async function scenario(key, binary, logDir) {
   const ports = [await freePort(), await freePort(), await freePort()];
   const routes = [await freePort(), await freePort(), await freePort()];
   const seeds = routes.map((p) => `nats://127.0.0.1:${p}`).join(",");
-  const extra = key === "tern" ? ["--websocket.port", "0"] : [];
+  const extra = key === "tern" ? ["--websocket.port", "0", "--mqtt.port", "0", "--mqtt.websocket.port", "0"] : [];
   const nodes = [];
   for (let i = 0; i < 3; i++) nodes.push(await startNode(binary, `n${i + 1}`, ports[i], routes[i], seeds, extra, logDir));
   const results = [];

@@ -89,6 +89,8 @@ function argsFor(flavor, transport, ports, certs, logDir) {
     if (transport === "ws") args.push("--websocket.port", String(ports.websocket));
     // The default WebSocket port (8080) would collide between tests run in parallel.
     else if (ternHasFlag(flavor.binary, "--websocket.port")) args.push("--websocket.port", "0");
+    // MQTT (1883, 8083) is on by default too; parallel runs must not share it.
+    if (ternHasFlag(flavor.binary, "--mqtt.port")) args.push("--mqtt.port", "0", "--mqtt.websocket.port", "0");
     return args;
   }
   let conf = "";

@@ -1,11 +1,11 @@
-#include "proto/ws/utf8.h"
+#include "proto/utf8.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
-namespace tern::proto::ws {
+namespace tern::proto {
 namespace {
 
 // A plain decoder straight from RFC 3629's table, to check against.
@@ -113,4 +113,4 @@ TEST(Utf8Test, StaysFailedUntilReset) {
 }
 
 }  // namespace
-}  // namespace tern::proto::ws
+}  // namespace tern::proto

@@ -1,13 +1,15 @@
-// Streaming UTF-8 validation (RFC 3629): text messages arrive in pieces cut
-// anywhere, even inside a code point, so the validator carries the partial
-// sequence across calls in three bytes of state.
+// Streaming UTF-8 validation (RFC 3629), shared by the WebSocket codec (text
+// messages arrive in pieces cut anywhere, even inside a code point, so the
+// validator carries the partial sequence across calls in three bytes of
+// state) and the MQTT codec (whose strings must also be free of U+0000; that
+// check is MQTT's own, since U+0000 is valid UTF-8).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-namespace tern::proto::ws {
+namespace tern::proto {
 
 class Utf8Validator {
  public:
@@ -32,4 +34,4 @@ class Utf8Validator {
 
 bool IsValidUtf8(std::string_view data);
 
-}  // namespace tern::proto::ws
+}  // namespace tern::proto

@@ -1,8 +1,8 @@
-#include "proto/ws/utf8.h"
+#include "proto/utf8.h"
 
 #include <cstring>
 
-namespace tern::proto::ws {
+namespace tern::proto {
 
 bool Utf8Validator::Feed(const char* data, size_t size) {
   if (need_ == kFailed) return false;
@@ -62,4 +62,4 @@ bool IsValidUtf8(std::string_view data) {
   return v.Feed(data) && v.AtBoundary();
 }
 
-}  // namespace tern::proto::ws
+}  // namespace tern::proto
