@@ -59,6 +59,20 @@ TEST_P(ConnectTest, EmptyClientIdNeedsCleanSessionIn311) {
   EXPECT_TRUE(ok.Connect("", true));
 }
 
+// Until MQTT credentials are checked against authorization.users, a server
+// with authorization configured lets no MQTT client in, rather than one
+// that would get around it. tern only: mosquitto's users are its own file.
+TEST_P(ConnectTest, RefusedWhileAuthorizationIsConfigured) {
+  if (!IsTern()) GTEST_SKIP() << "mosquitto's authentication is configured in its own files";
+  START_MQTT({"--user", "alice", "--pass", "s3cret"});
+  for (Version v : {kV311, kV5}) {
+    MqttClient c(v);
+    ASSERT_TRUE(c.Open(port()));
+    ASSERT_TRUE(c.Send(MakeConnect(v, "c1")));
+    EXPECT_TRUE(c.ExpectClosed(Millis(2000), {"CONNACK reason=0x87"}));  // 3.1.1: return code 5
+  }
+}
+
 TEST_P(ConnectTest, EmptyClientIdIsAssignedIn5) {
   START_MQTT();
   MqttClient c(kV5);

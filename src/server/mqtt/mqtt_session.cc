@@ -175,6 +175,10 @@ void MqttSession::Handle(const pm::Packet& packet) {
 
 ReasonCode MqttSession::CheckConnect(const pm::Connect& c) {
   const MqttOptions& o = broker_.options();
+  // MQTT credentials are not checked against authorization.users yet, so
+  // with authorization configured an MQTT client would get around it: none
+  // is let in (3.1.1: 0x05, 5.0: 0x87) until they are.
+  if (server_.auth().required()) return ReasonCode::kNotAuthorized;
   if (c.version == pm::Version::kV5 && c.properties.authentication_method) {
     return ReasonCode::kBadAuthenticationMethod;  // no enhanced authentication (yet)
   }
