@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "monitor/json.h"
+#include "server/cluster/cluster_manager.h"
 #include "server/endpoint.h"
 
 namespace tern::monitor {
@@ -121,8 +122,15 @@ Response Routez(Monitor& monitor, const Target&) {
   ordered_json v;
   v["server_id"] = monitor.server().server_id();
   v["now"] = Rfc3339(WallClock::now());
-  v["num_routes"] = 0;  // tern has no cluster routes yet
-  v["routes"] = ordered_json::array();
+  ordered_json routes = ordered_json::array();
+  size_t count = 0;
+  if (server::ClusterManager* cluster = monitor.server().cluster(); cluster != nullptr) {
+    server::ClusterStats stats = cluster->Stats();
+    count = stats.routes;
+    for (const std::string& name : stats.peer_names) routes.push_back({{"remote_name", name}});
+  }
+  v["num_routes"] = count;
+  v["routes"] = std::move(routes);
   return JsonResponse(v);
 }
 
