@@ -118,7 +118,6 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   bool tls_active() const { return tls_stage() != nullptr; }
   // The peer's certificate subject, when TLS with client certificates is on.
   std::string peer_certificate_subject() const;
-  Session* session() { return session_.get(); }
   // Its subject alternative names (email, DNS, URI).
   std::vector<std::string> peer_certificate_names() const;
   // Owner thread: tell the session that users or permissions were reloaded.

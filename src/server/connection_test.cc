@@ -246,6 +246,12 @@ class ConnectionTest : public ::testing::Test {
     endpoint_.new_session = [this](Connection& conn) { return std::make_unique<EchoSession>(conn, log_); };
   }
   void TearDown() override { server_->Shutdown(); }
+  // Declared after a test's own locals (an Endpoint a connection refers to,
+  // what its session writes to), shuts the server down before they go.
+  struct ShutdownFirst {
+    Server& server;
+    ~ShutdownFirst() { server.Shutdown(); }
+  };
 
   // A connected peer whose other end worker `worker` owns.
   std::unique_ptr<Peer> Attach(int worker = 0) {
@@ -463,6 +469,7 @@ TEST_F(ConnectionTest, OutboundConnectionStartsItsSessionOnceConnected) {
   ASSERT_TRUE(listener.ok()) << listener.message();
   std::vector<std::string> lines;
   Endpoint dialer;
+  ShutdownFirst stop_first{*server_};
   dialer.name = "dialer";
   dialer.new_session = [&](Connection& conn) { return std::make_unique<DialerSession>(conn, log_, lines); };
   ASSERT_TRUE(server_->workers()[1]->Dial("127.0.0.1", io::LocalPort(*listener), dialer, milliseconds(2000)).ok());
@@ -490,6 +497,7 @@ TEST_F(ConnectionTest, OutboundConnectFailureReachesTheSession) {
   close(*listener);
   std::vector<std::string> lines;
   Endpoint dialer;
+  ShutdownFirst stop_first{*server_};
   dialer.new_session = [&](Connection& conn) { return std::make_unique<DialerSession>(conn, log_, lines); };
   base::Status dialled = server_->workers()[0]->Dial("127.0.0.1", port, dialer, milliseconds(2000));
   if (dialled.ok()) {
@@ -510,6 +518,7 @@ TEST_F(ConnectionTest, OutboundTlsVerifiesTheServerByName) {
   ASSERT_TRUE(client_tls.ok()) << client_tls.message();
   std::vector<std::string> lines;
   Endpoint dialer;
+  ShutdownFirst stop_first{*server_};
   dialer.tls = std::move(client_tls).value();
   dialer.tls_mode = TlsMode::kImplicit;
   dialer.new_session = [&](Connection& conn) { return std::make_unique<DialerSession>(conn, log_, lines); };

@@ -258,7 +258,7 @@ TEST_P(ClusterTest, FiveNodesJoinedThroughOneSeedMeshAndDeliverEverywhere) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, ClusterTest, ::testing::Values(std::string("tern"), std::string("nats")),
-                         FlavorParamName);
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
 }  // namespace tern::testing

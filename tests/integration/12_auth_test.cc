@@ -27,7 +27,7 @@ constexpr std::string_view kViolation = "Authorization Violation";
 
 // Inside a TEST_P body: start the fixture's server on this configuration
 // file text, or leave the test.
-#define START_SERVER_WITH(text)                   \
+#define START_SERVER_WITH_CONF(text)              \
   do {                                            \
     StartWith(text);                              \
     if (IsSkipped() || HasFatalFailure()) return; \
@@ -78,7 +78,7 @@ class AuthTest : public ServerTest {
 };
 
 TEST_P(AuthTest, TokenIsRequiredAndChecked) {
-  START_SERVER_WITH("authorization { token: s3cret }\n");
+  START_SERVER_WITH_CONF("authorization { token: s3cret }\n");
   RawClient good;
   ASSERT_TRUE(good.Connect(port()));
   EXPECT_EQ(good.InfoJson().value("auth_required", false), true);
@@ -94,7 +94,7 @@ TEST_P(AuthTest, TokenIsRequiredAndChecked) {
 TEST_P(AuthTest, UsersWithPlainAndBcryptPasswords) {
   auto hash = server::auth::BcryptHash("b-pass", 4);
   ASSERT_TRUE(hash.ok());
-  START_SERVER_WITH("authorization {\n  users: [\n    {user: alice, password: a-pass}\n    {user: bob, password: \"" +
+  START_SERVER_WITH_CONF("authorization {\n  users: [\n    {user: alice, password: a-pass}\n    {user: bob, password: \"" +
                     hash.value() + "\"}\n  ]\n}\n");
   RawClient alice, bob;
   EXPECT_TRUE(Connect(alice, "{\"verbose\":false,\"user\":\"alice\",\"pass\":\"a-pass\"}"));
@@ -111,7 +111,7 @@ TEST_P(AuthTest, UsersWithPlainAndBcryptPasswords) {
 TEST_P(AuthTest, InputPipelinedBehindASlowCheckIsKeptInOrder) {
   auto hash = server::auth::BcryptHash("pw", 11);
   ASSERT_TRUE(hash.ok());
-  START_SERVER_WITH("authorization { users: [ {user: u, password: \"" + hash.value() + "\"} ] }\n");
+  START_SERVER_WITH_CONF("authorization { users: [ {user: u, password: \"" + hash.value() + "\"} ] }\n");
   RawClient c;
   ASSERT_TRUE(c.Connect(port()));
   ASSERT_TRUE(c.Send("CONNECT {\"verbose\":true,\"user\":\"u\",\"pass\":\"pw\"}\r\nSUB me 1\r\nPUB me 2\r\nhi\r\nPING\r\n"));
@@ -123,7 +123,7 @@ TEST_P(AuthTest, InputPipelinedBehindASlowCheckIsKeptInOrder) {
 }
 
 TEST_P(AuthTest, ProtocolBeforeConnectIsAViolation) {
-  START_SERVER_WITH("authorization { token: t }\n");
+  START_SERVER_WITH_CONF("authorization { token: t }\n");
   RawClient c;
   ASSERT_TRUE(c.Connect(port()));
   ASSERT_TRUE(c.Send("SUB foo 1\r\n"));
@@ -132,7 +132,7 @@ TEST_P(AuthTest, ProtocolBeforeConnectIsAViolation) {
 }
 
 TEST_P(AuthTest, AuthTimeoutClosesASilentClient) {
-  START_SERVER_WITH("authorization { token: t, timeout: 0.5 }\n");
+  START_SERVER_WITH_CONF("authorization { token: t, timeout: 0.5 }\n");
   RawClient c;
   ASSERT_TRUE(c.Connect(port()));
   EXPECT_TRUE(c.ExpectErr("Authentication Timeout", 3s));
@@ -144,7 +144,7 @@ TEST_P(AuthTest, NkeySignsTheNonce) {
   ASSERT_TRUE(seed.has_value());
   std::string public_key =
       proto::nkey::EncodePublic(proto::nkey::Role::kUser, server::auth::Ed25519PublicKey(seed->seed));
-  START_SERVER_WITH("authorization { users: [ {nkey: " + public_key + "} ] }\n");
+  START_SERVER_WITH_CONF("authorization { users: [ {nkey: " + public_key + "} ] }\n");
 
   auto connect = [&](bool sign_right) -> ::testing::AssertionResult {
     RawClient c;
@@ -181,7 +181,7 @@ constexpr const char* kPermissions = R"(authorization {
 )";
 
 TEST_P(AuthTest, PublishViolationKeepsTheConnection) {
-  START_SERVER_WITH(kPermissions);
+  START_SERVER_WITH_CONF(kPermissions);
   RawClient pub, any;
   ASSERT_TRUE(Connect(pub, R"({"verbose":false,"user":"pub","pass":"p"})"));
   ASSERT_TRUE(Connect(any, R"({"verbose":false,"user":"any","pass":"a"})"));
@@ -197,7 +197,7 @@ TEST_P(AuthTest, PublishViolationKeepsTheConnection) {
 }
 
 TEST_P(AuthTest, SubscribeViolationsNameTheSubjectAndQueue) {
-  START_SERVER_WITH(kPermissions);
+  START_SERVER_WITH_CONF(kPermissions);
   RawClient pub;
   ASSERT_TRUE(Connect(pub, R"({"verbose":false,"user":"pub","pass":"p"})"));
   ASSERT_TRUE(pub.Send("SUB billing 1\r\nSUB orders.hidden 2\r\nSUB jobs others 3\r\nSUB jobs 4\r\n"));
@@ -219,7 +219,7 @@ TEST_P(AuthTest, SubscribeViolationsNameTheSubjectAndQueue) {
 // A wildcard subscription that a deny lies within is allowed, and the
 // denied subjects are not delivered through it.
 TEST_P(AuthTest, DeniedSubjectsAreFilteredFromAWiderSubscription) {
-  START_SERVER_WITH(kPermissions);
+  START_SERVER_WITH_CONF(kPermissions);
   RawClient watcher, any;
   ASSERT_TRUE(Connect(watcher, R"({"verbose":false,"user":"watcher","pass":"w"})"));
   ASSERT_TRUE(Connect(any, R"({"verbose":false,"user":"any","pass":"a"})"));
@@ -232,7 +232,7 @@ TEST_P(AuthTest, DeniedSubjectsAreFilteredFromAWiderSubscription) {
 }
 
 TEST_P(AuthTest, AllowResponsesLetsAResponderAnswerOnce) {
-  START_SERVER_WITH(kPermissions);
+  START_SERVER_WITH_CONF(kPermissions);
   RawClient responder, any;
   ASSERT_TRUE(Connect(responder, R"({"verbose":false,"user":"responder","pass":"r"})"));
   ASSERT_TRUE(Connect(any, R"({"verbose":false,"user":"any","pass":"a"})"));
@@ -249,7 +249,7 @@ TEST_P(AuthTest, AllowResponsesLetsAResponderAnswerOnce) {
 }
 
 TEST_P(AuthTest, NoAuthUserGivesAnonymousClientsItsRights) {
-  START_SERVER_WITH(std::string(kPermissions) + "no_auth_user: watcher\n");
+  START_SERVER_WITH_CONF(std::string(kPermissions) + "no_auth_user: watcher\n");
   RawClient anonymous;
   ASSERT_TRUE(Connect(anonymous));
   ASSERT_TRUE(anonymous.Send("SUB billing 1\r\n"));
@@ -262,7 +262,7 @@ TEST_P(AuthTest, NoAuthUserGivesAnonymousClientsItsRights) {
 // SIGHUP: a removed user is disconnected with the violation, a user who
 // lost a subscription is told and keeps the connection, the rest flow on.
 TEST_P(AuthTest, ReloadTakesRightsAway) {
-  START_SERVER_WITH(kPermissions);
+  START_SERVER_WITH_CONF(kPermissions);
   RawClient pub, any, watcher;
   ASSERT_TRUE(Connect(pub, R"({"verbose":false,"user":"pub","pass":"p"})"));
   ASSERT_TRUE(Connect(any, R"({"verbose":false,"user":"any","pass":"a"})"));

@@ -96,6 +96,7 @@ const std::vector<std::string> kNames = {
     "authorization.default_permissions.allow_responses",
     "authorization.default_permissions.allow_responses.max",
     "authorization.default_permissions.allow_responses.expires",
+    "no_auth_user",
     "http.host",
     "http.header_timeout",
     "http.max_body",
@@ -139,7 +140,6 @@ const std::vector<std::string> kNames = {
     "mqtt.websocket.tls.verify_and_map",
     "mqtt.websocket.tls.timeout",
     "mqtt.websocket.tls.min_version",
-    "no_auth_user",
     "data_dir",
 };
 

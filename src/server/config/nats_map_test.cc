@@ -285,7 +285,7 @@ max_subscriptionz: 10
   EXPECT_TRUE(HasWarning(r, path + ":3: prof_port: nats-server option not supported by tern, ignored: tern "
                                    "has no profiling endpoint"));
   EXPECT_TRUE(HasWarning(r, path + ":25: websocket.advertise: nats-server option not supported by tern, ignored"));
-  EXPECT_EQ(r.warnings.size(), 2u) << Joined(r.warnings);
+  EXPECT_EQ(r.warnings.size(), 3u) << Joined(r.warnings);
 }
 
 TEST_F(NatsFileTest, ClusterBlockMapsOntoClusterOptions) {

@@ -45,7 +45,7 @@ function canConnect(port) {
 }
 
 async function startNode(binary, name, port, routePort, seeds, extra, logDir) {
-  const log = createWriteStream(path.join(logDir, `${name}.log`));
+  const log = createWriteStream(path.join(logDir, `${path.basename(binary)}-${name}.log`));
   const argv = ["-a", "127.0.0.1", "-p", String(port), "-n", name, "--cluster", `nats://127.0.0.1:${routePort}`,
                 "--cluster_name", "js", "--routes", seeds, ...extra];
   const proc = spawn(binary, argv, { stdio: ["ignore", "pipe", "pipe"] });
@@ -127,8 +127,10 @@ async function scenario(key, binary, logDir) {
   }, results);
   await check(`${key}: a client of a killed node fails over using connect_urls`, async () => {
     const c3 = await connect({ servers: url(2), reconnectTimeWait: 100, maxReconnectAttempts: -1 });
-    const learned = c3.info && c3.info.connect_urls ? c3.info.connect_urls.length : 0;
-    if (learned < 2) throw new Error(`INFO had ${learned} connect_urls`);
+    // Nodes that just started may still be meshing; INFO updates follow.
+    const urls = () => (c3.info && c3.info.connect_urls ? c3.info.connect_urls.length : 0);
+    for (const start = Date.now(); urls() < 2 && Date.now() - start < 5000;) await sleep(20);
+    if (urls() < 2) throw new Error(`INFO had ${urls()} connect_urls after 5 s`);
     const sub = c3.subscribe("js.after");
     await c3.flush();
     let reconnected = false;
