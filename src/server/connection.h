@@ -122,6 +122,8 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   // The session as a core::Sink that keeps this connection alive.
   std::shared_ptr<core::Sink> sink_ref();
   uint64_t dropped_writes() const { return dropped_writes_.load(std::memory_order_relaxed); }
+  // Any thread: bytes written by the session and not yet taken by the socket.
+  size_t pending_output();
 
   // ---- for the worker ----------------------------------------------------
 
