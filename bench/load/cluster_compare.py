@@ -55,6 +55,12 @@ SCENARIOS = {
 }
 
 
+# Further figures the same run of a scenario reports: name -> (of scenario, title, key, unit, better).
+ALSO = {
+    "x_reqrep_p99": ("x_reqrep_p50", "cross-node request/reply 128 B p99 (responder on n2)", "p99_us", "us", "lower"),
+}
+
+
 class Cluster:
     """N nodes on loopback, every node seeded with all route URLs."""
 
@@ -221,6 +227,10 @@ def main():
                         failed += 1
                         print(f"# {name} {tag}: {err}", file=sys.stderr)
                     raw["throughput"].setdefault(name, {}).setdefault(tag, []).append(value)
+                    for also, (of, _, also_key, _, _) in ALSO.items():
+                        if of == name:
+                            also_value = result.get(also_key) if result and not err else None
+                            raw["throughput"].setdefault(also, {}).setdefault(tag, []).append(also_value)
                     print(f"# {name} round {rnd + 1} {tag}: {compare.fmt_value(value, unit)} (cluster cpu {cpu:.0f}%)",
                           flush=True)
                 finally:
@@ -247,7 +257,10 @@ def main():
     print("| scenario | tern | nats-server | tern / nats |")
     print("|---|---|---|---|")
     for name, per in raw["throughput"].items():
-        title, _, _, unit, better, _ = SCENARIOS[name]
+        if name in ALSO:
+            _, title, _, unit, better = ALSO[name]
+        else:
+            title, _, _, unit, better, _ = SCENARIOS[name]
         t = compare.median_or_none(per.get("tern", []))
         n = compare.median_or_none(per.get("nats", []))
         ratio = f"{t / n:.2f}x" if t and n else "-"

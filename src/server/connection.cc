@@ -651,6 +651,11 @@ void Connection::ReleaseIdleMemory(Clock::time_point now) {
 
 // ---- close -------------------------------------------------------------
 
+size_t Connection::pending_output() {
+  std::lock_guard lock(out_mu_);
+  return out_.size() + unsent_wire_.load(std::memory_order_relaxed);
+}
+
 void Connection::CloseWhenFlushed() {
   close_when_flushed_ = true;
   Flush();

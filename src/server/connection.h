@@ -130,6 +130,8 @@ class Connection final : public io::Pollable, public io::Timer, public std::enab
   bool Describe(ConnInfo* info, bool with_subs);
   Session* session() { return session_.get(); }
   WallClock::time_point started() const { return started_; }
+  // Any thread: bytes written by the session and not yet taken by the socket.
+  size_t pending_output();
 
   // ---- for the worker ----------------------------------------------------
 

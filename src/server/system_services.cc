@@ -51,18 +51,18 @@ bool SystemServices::Deliver(const core::Subscription& sub, const core::Message&
                   : &sub == stats_.get()  ? Ask::kStats
                   : &sub == pause_.get()  ? Ask::kPause
                                           : Ask::kResume;
-  worker->loop().Post([self = shared_from_this(), ask, reply = std::string(msg.reply),
-                       payload = std::string(msg.payload)] {
-    switch (ask) {
-      case Ask::kInterest:
-        return self->Reply(reply, self->AnswerInterest(payload));
-      case Ask::kStats:
-        return self->Reply(reply, self->AnswerStats());
-      case Ask::kPause:
-      case Ask::kResume:
-        return self->Reply(reply, self->AnswerPause(ask == Ask::kPause));
-    }
-  });
+  worker->loop().Post(
+      [self = shared_from_this(), ask, reply = std::string(msg.reply), payload = std::string(msg.payload)] {
+        switch (ask) {
+          case Ask::kInterest:
+            return self->Reply(reply, self->AnswerInterest(payload));
+          case Ask::kStats:
+            return self->Reply(reply, self->AnswerStats());
+          case Ask::kPause:
+          case Ask::kResume:
+            return self->Reply(reply, self->AnswerPause(ask == Ask::kPause));
+        }
+      });
   return true;
 }
 

@@ -67,6 +67,10 @@ void RouteSession::OnTimer(io::Clock::time_point now) {
   }
   if (now >= next_ping_) {
     next_ping_ = now + cluster_.options().ping_interval;
+    // A peer still behind on what we sent (a big resync it is taking in)
+    // cannot answer a PING queued after it; the write deadline, not the
+    // ping count, judges a peer that stopped reading altogether.
+    if (conn_.pending_output() > 0) pings_out_ = 0;
     if (pings_out_ + 1 > server_.limits().max_pings_out.load(std::memory_order_relaxed)) {
       log::Info("{} - rid:{} - Stale route connection, closing", Name(), conn_.id());
       conn_.Close(CloseReason::kStaleConnection);
@@ -89,6 +93,9 @@ void RouteSession::OnTimer(io::Clock::time_point now) {
 }
 
 void RouteSession::OnInput(char* data, size_t size) {
+  // Anything from the peer shows it is alive, so a PONG stuck behind a
+  // large resync coming our way does not make the route look stale.
+  pings_out_ = 0;
   size_t pos = 0;
   while (pos < size && !conn_.closed()) {
     RouteOp op;
