@@ -86,6 +86,10 @@ class Cluster:
     def port(self):
         return self.nodes[0].port
 
+    def loadgen_args(self):
+        """Where tern-loadgen's publisher and requester go: node 1, plain TCP."""
+        return ["--port", str(self.port)]
+
     def cpu_seconds(self):
         return sum(n.cpu_seconds() for n in self.nodes)
 
