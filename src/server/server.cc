@@ -298,7 +298,7 @@ void Server::Shutdown() {
   auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
   // No more checks start; those running finish and post to loops that
   // are still there.
-  auth_pool_.reset();
+  if (auth_pool_ != nullptr) auth_pool_->Stop();
   for (auto& worker : workers_) worker->BeginShutdown(deadline);
   for (auto& worker : workers_) worker->Join();
   if (services_ != nullptr) services_->Uninstall();

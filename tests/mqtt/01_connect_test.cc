@@ -178,6 +178,9 @@ TEST_P(ConnectTest, SessionPresentAndQueuedWhileAway) {
     ASSERT_TRUE(sub.Connect("keeper", false));
     ASSERT_TRUE(sub.Subscribe(1, "away/#", Qos::kAtLeastOnce));
     ASSERT_TRUE(sub.Send(pm::Disconnect{}));
+    // Published before the server has taken the DISCONNECT, "kept" would go
+    // out on this connection and come back with DUP: wait for the close.
+    EXPECT_TRUE(sub.ExpectClosed(Millis(2000), {}));
   }
   MqttClient pub(kV311);
   ASSERT_TRUE(pub.Open(port()));

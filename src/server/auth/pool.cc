@@ -20,14 +20,19 @@ AuthPool::AuthPool(int threads, size_t max_queued) : max_queued_(max_queued) {
   }
 }
 
-AuthPool::~AuthPool() {
+AuthPool::~AuthPool() { Stop(); }
+
+void AuthPool::Stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
     tasks_.clear();
   }
   ready_.notify_all();
-  for (auto& t : threads_) t.join();
+  std::lock_guard lock(join_mu_);
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 bool AuthPool::Submit(std::function<void()> task) {

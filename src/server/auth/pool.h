@@ -18,7 +18,11 @@ namespace tern::server::auth {
 class AuthPool {
  public:
   AuthPool(int threads, size_t max_queued);
-  ~AuthPool();  // runs nothing more; joins
+  ~AuthPool();  // Stop()
+  // Any thread, once or more: runs nothing more (queued checks are
+  // dropped, later Submit()s refused) and joins the threads. The object
+  // stays, so a worker that submits during shutdown is refused, not racing.
+  void Stop();
   AuthPool(const AuthPool&) = delete;
   AuthPool& operator=(const AuthPool&) = delete;
 
@@ -35,6 +39,7 @@ class AuthPool {
   std::condition_variable ready_;
   std::deque<std::function<void()>> tasks_;
   bool stopping_ = false;
+  std::mutex join_mu_;  // Stop() from two threads joins each thread once
   std::vector<std::thread> threads_;
 };
 
