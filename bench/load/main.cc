@@ -1,5 +1,6 @@
 // tern-loadgen: a NATS-protocol load generator for comparing tern-server with
-// nats-server. One scenario per run; one JSON line per result on stdout.
+// nats-server, with an MQTT mode for mosquitto. One scenario per run; one JSON
+// line per result on stdout.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -21,6 +22,8 @@ scenarios:
   queue    one publisher, --members subscribers in one queue group
   reqrep   one responder, one requester doing --msgs sequential round trips
   idle     --conns connections, each CONNECT + one SUB + PING, then held
+  mqtt-pubsub  MQTT 3.1.1: one publisher, --subs subscribers on topic --subject, --qos 0|1
+               (--port is the MQTT port; the server may be tern-server or mosquitto)
 
 flags (all take a value):
   --host H          server address (127.0.0.1)
@@ -36,6 +39,7 @@ flags (all take a value):
   --chunk BYTES     publisher write size (262144)
   --warmup N        reqrep round trips not measured (1000)
   --hold SEC        idle: keep connections open this long or until stdin closes (0)
+  --qos Q           mqtt-pubsub: 0 or 1 (0)
   --label TEXT      copied into the JSON result
 
 exit: 0 ok, 1 failed, 2 timeout, 64 bad usage
@@ -85,6 +89,7 @@ bool Apply(std::string_view flag, const std::string& value, Config* config) {
   if (flag == "--window") return number(&config->window_bytes);
   if (flag == "--chunk") return number(&config->chunk_bytes) && config->chunk_bytes > 0;
   if (flag == "--warmup") return number(&config->warmup);
+  if (flag == "--qos") return number(&config->qos) && config->qos <= 1;
   if (flag == "--timeout") return ParseDouble(value, &config->timeout_s);
   if (flag == "--hold") return ParseDouble(value, &config->hold_s);
   return false;
@@ -122,5 +127,6 @@ int main(int argc, char** argv) {
   if (scenario == "queue") return tern::loadgen::RunQueue(config);
   if (scenario == "reqrep") return tern::loadgen::RunReqRep(config);
   if (scenario == "idle") return tern::loadgen::RunIdle(config);
+  if (scenario == "mqtt-pubsub") return tern::loadgen::RunMqttPubSub(config);
   return Usage(("unknown scenario: " + std::string(scenario)).c_str());
 }

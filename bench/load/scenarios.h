@@ -31,6 +31,7 @@ struct Config {
   uint64_t warmup = 1000;           // reqrep: round trips not measured
   double hold_s = 0;                // idle: hold connections up to this long after reporting
   std::string label;                // copied into the report
+  int qos = 0;                      // mqtt-pubsub: 0 or 1
 };
 
 int RunPub(const Config& config);     // pub-only
@@ -38,5 +39,6 @@ int RunPubSub(const Config& config);  // 1 publisher, config.subs subscribers
 int RunQueue(const Config& config);   // 1 publisher, config.members in one queue group
 int RunReqRep(const Config& config);  // 1 responder, 1 sequential requester
 int RunIdle(const Config& config);    // config.conns connections, one SUB each
+int RunMqttPubSub(const Config& config);  // MQTT 3.1.1: 1 publisher, config.subs subscribers, config.qos
 
 }  // namespace tern::loadgen
