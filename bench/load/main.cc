@@ -1,5 +1,6 @@
 // tern-loadgen: a NATS-protocol load generator for comparing tern-server with
-// nats-server. One scenario per run; one JSON line per result on stdout.
+// nats-server, with an MQTT mode for mosquitto. One scenario per run; one JSON
+// line per result on stdout.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -23,6 +24,8 @@ scenarios:
   queue    one publisher, --members subscribers in one queue group
   reqrep   one responder, one requester doing --msgs sequential round trips
   idle     --conns connections, each CONNECT + one SUB + PING, then held
+  mqtt-pubsub  MQTT 3.1.1: one publisher, --subs subscribers on topic --subject, --qos 0|1
+               (--port is the MQTT port; the server may be tern-server or mosquitto)
 
 flags (all take a value):
   --host H          server address (127.0.0.1)
@@ -43,6 +46,7 @@ flags (all take a value):
   --windows W       reqrep: also report p50/p99/max over W consecutive slices (10)
   --hold SEC        idle: keep connections open this long or until stdin closes (0)
   --trace FILE      reqrep: write "start_ns latency_ns" (CLOCK_MONOTONIC) per measured round trip
+  --qos Q           mqtt-pubsub: 0 or 1 (0)
   --label TEXT      copied into the JSON result
   --sub-ports P,..  cluster: subscribers / members / responder on these ports (round robin)
   --settle SEC      cluster: wait this long after subscribing, for interest to cross routes (0)
@@ -110,6 +114,7 @@ bool Apply(std::string_view flag, const std::string& value, Config* config) {
   if (flag == "--window") return number(&config->window_bytes);
   if (flag == "--chunk") return number(&config->chunk_bytes) && config->chunk_bytes > 0;
   if (flag == "--warmup") return number(&config->warmup);
+  if (flag == "--qos") return number(&config->qos) && config->qos <= 1;
   if (flag == "--timeout") return ParseDouble(value, &config->timeout_s);
   if (flag == "--hold") return ParseDouble(value, &config->hold_s);
   if (flag == "--settle") return ParseDouble(value, &config->settle_s);
@@ -155,6 +160,8 @@ int main(int argc, char** argv) {
     }
     if (!Apply(arg, value, &config)) return Usage(("bad flag or value: " + std::string(arg)).c_str());
   }
+  if (scenario == "mqtt-pubsub" && config.endpoint.transport != tern::loadgen::Transport::kTcp)
+    return Usage("mqtt-pubsub speaks MQTT over plain TCP only");
   if (tern::loadgen::UsesTls(config.endpoint.transport)) {
     std::string error;
     config.endpoint.tls = tern::loadgen::TlsClientContext::Create(config.ca_file, &error);
@@ -168,5 +175,6 @@ int main(int argc, char** argv) {
   if (scenario == "queue") return tern::loadgen::RunQueue(config);
   if (scenario == "reqrep") return tern::loadgen::RunReqRep(config);
   if (scenario == "idle") return tern::loadgen::RunIdle(config);
+  if (scenario == "mqtt-pubsub") return tern::loadgen::RunMqttPubSub(config);
   return Usage(("unknown scenario: " + std::string(scenario)).c_str());
 }

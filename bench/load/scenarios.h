@@ -46,6 +46,7 @@ struct Config {
     if (!sub_ports.empty()) e.port = sub_ports[static_cast<size_t>(i) % sub_ports.size()];
     return e;
   }
+  int qos = 0;                      // mqtt-pubsub: 0 or 1
 };
 
 int RunPub(const Config& config);     // pub-only
@@ -53,5 +54,6 @@ int RunPubSub(const Config& config);  // 1 publisher, config.subs subscribers
 int RunQueue(const Config& config);   // 1 publisher, config.members in one queue group
 int RunReqRep(const Config& config);  // 1 responder, 1 sequential requester
 int RunIdle(const Config& config);    // config.conns connections, one SUB each
+int RunMqttPubSub(const Config& config);  // MQTT 3.1.1: 1 publisher, config.subs subscribers, config.qos
 
 }  // namespace tern::loadgen

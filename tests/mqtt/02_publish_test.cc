@@ -1,5 +1,7 @@
 // PUBLISH both ways at every QoS, retained messages, subscription options,
 // overlapping subscriptions, topic aliases, $-topics, $share and Wills.
+#include <thread>
+
 #include "mqtt_test.h"
 
 namespace tern::testing {
@@ -341,6 +343,79 @@ TEST_P(PublishTest, InflightWindowHoldsTheRestUntilAcked) {
   EXPECT_TRUE(sub.ExpectSilence());
   ASSERT_TRUE(sub.Send(pm::PubAck{pm::PacketType::kPuback, 1}));
   EXPECT_TRUE(sub.Expect("PUBLISH q=1 id=3 topic=\"w\" payload=\"3\""));
+}
+
+TEST_P(PublishTest, TopicAliasesToAClientThatAllowsThem) {
+  if (IsMosquitto()) GTEST_SKIP() << "mosquitto 2.0.11 sends no topic aliases";
+  START_MQTT();
+  pm::Connect connect = MakeConnect(kV5, "aliased");
+  connect.properties.topic_alias_maximum = 4;
+  MqttClient sub(kV5);
+  ASSERT_TRUE(sub.Open(port()));
+  ASSERT_TRUE(sub.Send(connect));
+  ASSERT_TRUE(sub.ExpectPrefix("CONNACK reason=0x00"));
+  ASSERT_TRUE(sub.Subscribe(1, "alias/#", Qos::kAtMostOnce));
+  auto pub = Client("pub");
+  ASSERT_TRUE(pub->Publish("alias/long/name", "1"));
+  ASSERT_TRUE(pub->Publish("alias/long/name", "2"));
+  EXPECT_TRUE(sub.Expect("PUBLISH q=0 topic=\"alias/long/name\" payload=\"1\" alias=1"));
+  EXPECT_TRUE(sub.Expect("PUBLISH q=0 topic=\"\" payload=\"2\" alias=1"));
+}
+
+TEST_P(PublishTest, MessageExpiryCountsDownWhileQueued) {
+  START_MQTT();
+  pm::Connect connect = MakeConnect(kV5, "slow-reader", false);
+  connect.properties.session_expiry_interval = 60;
+  {
+    MqttClient sub(kV5);
+    ASSERT_TRUE(sub.Open(port()));
+    ASSERT_TRUE(sub.Send(connect));
+    ASSERT_TRUE(sub.ExpectPrefix("CONNACK reason=0x00"));
+    ASSERT_TRUE(sub.Subscribe(1, "exp/#", Qos::kAtLeastOnce));
+    ASSERT_TRUE(sub.Send(pm::Disconnect{}));
+  }
+  auto pub = Client("pub", kV5);
+  pm::Publish lasting{"exp/lasting", "l", 1, Qos::kAtLeastOnce};
+  lasting.properties.message_expiry_interval = 100;
+  pm::Publish brief{"exp/brief", "b", 2, Qos::kAtLeastOnce};
+  brief.properties.message_expiry_interval = 1;
+  ASSERT_TRUE(pub->Send(lasting));
+  ASSERT_TRUE(pub->Send(brief));
+  EXPECT_TRUE(pub->ExpectPrefix("PUBACK id=1"));
+  EXPECT_TRUE(pub->ExpectPrefix("PUBACK id=2"));
+  std::this_thread::sleep_for(Millis(2100));
+  MqttClient back(kV5);
+  ASSERT_TRUE(back.Open(port()));
+  ASSERT_TRUE(back.Send(connect));
+  ASSERT_TRUE(back.ExpectPrefix("CONNACK session_present reason=0x00"));
+  std::optional<std::string> got = back.Next();
+  ASSERT_TRUE(got) << back.error();
+  ASSERT_TRUE(got->starts_with("PUBLISH q=1 id=")) << *got;
+  const auto& p = std::get<pm::Publish>(back.last());
+  EXPECT_EQ(p.topic, "exp/lasting");
+  ASSERT_TRUE(p.properties.message_expiry_interval.has_value());
+  EXPECT_LE(*p.properties.message_expiry_interval, 98u);  // it waited two seconds
+  EXPECT_GE(*p.properties.message_expiry_interval, 90u);
+  EXPECT_TRUE(back.ExpectSilence());  // the brief one expired while queued
+}
+
+TEST_P(PublishTest, NothingLargerThanTheClientsMaximumPacketSize) {
+  START_MQTT();
+  pm::Connect connect = MakeConnect(kV5, "small");
+  connect.properties.maximum_packet_size = 64;
+  MqttClient sub(kV5);
+  ASSERT_TRUE(sub.Open(port()));
+  ASSERT_TRUE(sub.Send(connect));
+  ASSERT_TRUE(sub.ExpectPrefix("CONNACK reason=0x00"));
+  ASSERT_TRUE(sub.Subscribe(1, "mp", Qos::kAtLeastOnce));
+  auto pub = Client("pub");
+  ASSERT_TRUE(pub->Publish("mp", std::string(100, 'x'), Qos::kAtLeastOnce, 1));
+  ASSERT_TRUE(pub->Publish("mp", "fits", Qos::kAtLeastOnce, 2));
+  EXPECT_TRUE(pub->Expect("PUBACK id=1 reason=0x00"));
+  EXPECT_TRUE(pub->Expect("PUBACK id=2 reason=0x00"));
+  // The one too large is dropped as if delivered (MQTT-3.1.2-25); it holds no slot.
+  ASSERT_TRUE(sub.ExpectPrefix("PUBLISH q=1 id="));
+  EXPECT_EQ(std::get<pm::Publish>(sub.last()).payload, "fits");
 }
 
 TERN_INSTANTIATE_MQTT(PublishTest);
