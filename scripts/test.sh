@@ -46,11 +46,7 @@ if [[ "$stages" == *" tsan "* ]]; then
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" sanitized tsan thread
 fi
 if [[ "$stages" == *" asan "* ]]; then
-  # Leak checking is off until the OpenSSL context that the first full ASan
-  # run of the merged tree reported as leaked at exit (1 SSL_CTX-sized block
-  # plus its children, in the test processes) is found and freed; memory
-  # errors and UBSan still fail the stage.
-  ASAN_OPTIONS="detect_leaks=0 abort_on_error=1" UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" \
+  ASAN_OPTIONS="detect_leaks=1 abort_on_error=1" UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" \
     sanitized asan address,undefined
 fi
 
