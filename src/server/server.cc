@@ -271,7 +271,8 @@ void Server::Shutdown() {
     accept_loop_.Stop();
   });
   if (acceptor_.joinable()) acceptor_.join();
-  auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+  const auto grace = requested_grace().count() >= 0 ? requested_grace() : options_.shutdown_grace;
+  auto deadline = std::chrono::steady_clock::now() + grace;
   for (auto& worker : workers_) worker->BeginShutdown(deadline);
   for (auto& worker : workers_) worker->Join();
   if (services_ != nullptr) services_->Uninstall();

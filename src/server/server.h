@@ -96,13 +96,8 @@ class Server {
   // Any thread but a client worker: closes client connection `cid` (reason
   // "Kicked"). False when no open connection has that id.
   bool Kick(uint64_t cid);
-  // Paused: the node keeps its clients and subscribers, but takes no
-  // queue-group work or new requests from peers; the cluster reads this
-  // through paused() when it lands (a single node has no peers to refuse).
-  void set_paused(bool paused) { paused_.store(paused, std::memory_order_release); }
-  bool paused() const { return paused_.load(std::memory_order_acquire); }
-  // A shutdown asked for over HTTP may bring its own grace period; main
-  // reads it when the SIGTERM that follows arrives.
+  // A shutdown asked for over HTTP may bring its own grace period, which
+  // Shutdown() then uses instead of shutdown_grace.
   void set_requested_grace(std::chrono::milliseconds grace) { requested_grace_ms_.store(grace.count()); }
   std::chrono::milliseconds requested_grace() const { return std::chrono::milliseconds(requested_grace_ms_.load()); }
 
@@ -160,7 +155,6 @@ class Server {
   ClosedConnections closed_;
   EventLog events_;
   std::atomic<bool> lame_duck_{false};
-  std::atomic<bool> paused_{false};
   std::atomic<int64_t> requested_grace_ms_{-1};
   std::vector<Endpoint> endpoints_;  // fixed once started: connections refer to them
   std::vector<std::unique_ptr<Listener>> listeners_;

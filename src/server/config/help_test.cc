@@ -57,6 +57,8 @@ const std::vector<std::string> kNames = {
     "websocket.tls.timeout",
     "websocket.tls.min_version",
     "http.host",
+    "http.admin_token",
+    "http.bridge",
     "http.header_timeout",
     "http.max_body",
     "http.event_log.max_events",
