@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -279,6 +280,9 @@ class ConnectionTest : public ::testing::Test {
 
   std::unique_ptr<Server> server_;
   Endpoint endpoint_;
+  // Endpoints of dialled connections: connections refer to their endpoint
+  // until they close, which for these is TearDown's shutdown.
+  std::deque<Endpoint> dialers_;
   ToyLog log_;
   const testing::TestCerts* certs_ = nullptr;
 };
@@ -459,7 +463,7 @@ TEST_F(ConnectionTest, OutboundConnectionStartsItsSessionOnceConnected) {
   auto listener = io::Listen("127.0.0.1", 0, 4);
   ASSERT_TRUE(listener.ok()) << listener.message();
   std::vector<std::string> lines;
-  Endpoint dialer;
+  Endpoint& dialer = dialers_.emplace_back();
   dialer.name = "dialer";
   dialer.new_session = [&](Connection& conn) { return std::make_unique<DialerSession>(conn, log_, lines); };
   ASSERT_TRUE(server_->workers()[1]->Dial("127.0.0.1", io::LocalPort(*listener), dialer, milliseconds(2000)).ok());
@@ -486,7 +490,7 @@ TEST_F(ConnectionTest, OutboundConnectFailureReachesTheSession) {
   int port = io::LocalPort(*listener);
   close(*listener);
   std::vector<std::string> lines;
-  Endpoint dialer;
+  Endpoint& dialer = dialers_.emplace_back();
   dialer.new_session = [&](Connection& conn) { return std::make_unique<DialerSession>(conn, log_, lines); };
   base::Status dialled = server_->workers()[0]->Dial("127.0.0.1", port, dialer, milliseconds(2000));
   if (dialled.ok()) {
@@ -506,7 +510,7 @@ TEST_F(ConnectionTest, OutboundTlsVerifiesTheServerByName) {
   auto client_tls = io::TlsContext::Create(client_config, io::TlsContext::Role::kClient);
   ASSERT_TRUE(client_tls.ok()) << client_tls.message();
   std::vector<std::string> lines;
-  Endpoint dialer;
+  Endpoint& dialer = dialers_.emplace_back();
   dialer.tls = std::move(client_tls).value();
   dialer.tls_mode = TlsMode::kImplicit;
   dialer.new_session = [&](Connection& conn) { return std::make_unique<DialerSession>(conn, log_, lines); };
