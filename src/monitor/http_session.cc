@@ -23,6 +23,12 @@ std::string_view StatusText(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 202:
+      return "Accepted";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 400:
       return "Bad Request";
     case 404:
@@ -95,15 +101,24 @@ void HttpSession::OnInput(char* data, size_t size) {
 }
 
 bool HttpSession::Answer() {
-  const auto& request = parser_->p.get();
-  const bool keep_alive = request.keep_alive();
-  const bool head = request.method() == http::verb::head;
-  if (request.method() != http::verb::get && !head) {
+  auto& message = parser_->p.get();
+  const bool keep_alive = message.keep_alive();
+  const http::verb verb = message.method();
+  const bool head = verb == http::verb::head;
+  if (verb != http::verb::get && !head && verb != http::verb::post) {
     Fail(405, "method not allowed");
     return false;
   }
-  Target target = ParseTarget(std::string_view(request.target().data(), request.target().size()));
-  Send(monitor_.Handle(target), head, keep_alive);
+  Request request;
+  request.method = std::string(message.method_string());
+  request.target = ParseTarget(std::string_view(message.target().data(), message.target().size()));
+  for (const auto& field : message) {
+    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    if (field.name() == http::field::authorization) request.authorization = std::string(field.value());
+  }
+  request.body = std::move(message.body());
+  request.peer = fmt::format("{}:{}", conn_.ip(), conn_.port());
+  Send(monitor_.Handle(request), head, keep_alive);
   if (!keep_alive) {
     closing_ = true;
     conn_.CloseWhenFlushed();
@@ -116,10 +131,10 @@ void HttpSession::Send(const Response& response, bool head_only, bool keep_alive
   // nats-server lets browsers on other origins read its monitoring JSON.
   std::string head = fmt::format(
       "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nAccess-Control-Allow-Origin: *\r\n"
-      "Cache-Control: no-store\r\n{}\r\n",
+      "Cache-Control: no-store\r\n{}{}\r\n",
       response.status, StatusText(response.status), response.content_type, response.body.size(),
-      keep_alive ? "" : "Connection: close\r\n");
-  if (response.status == 405) head.insert(head.size() - 2, "Allow: GET, HEAD\r\n");
+      response.extra_headers, keep_alive ? "" : "Connection: close\r\n");
+  if (response.status == 405) head.insert(head.size() - 2, "Allow: GET, HEAD, POST\r\n");
   if (head_only) {
     conn_.Send(head);
     return;

@@ -6,7 +6,8 @@
 // Hostile clients cost only this connection: a request head must arrive
 // within http.header_timeout (slowloris), a head larger than
 // 4 * http.max_body is 431 and a body larger than http.max_body 413, both
-// followed by a close; a method other than GET/HEAD is 405; at most
+// followed by a close; a method other than GET/HEAD/POST is 405 (POST
+// is refused in admin.cc unless http.admin_token is set); at most
 // Monitor::kMaxHttpConnections are open at once. Output is bounded like
 // any connection's (max_pending; a client that reads nothing is closed by
 // write_deadline).

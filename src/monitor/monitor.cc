@@ -70,9 +70,12 @@ void Monitor::WriteEvents() {
   events_written_ = std::max(events_written_, server_.events().last_seq());
 }
 
-Response BadRequest(std::string message) { return {400, "text/plain; charset=utf-8", std::move(message)}; }
+Response BadRequest(std::string message) { return PlainText(400, std::move(message)); }
+Response PlainText(int status, std::string message) { return {status, "text/plain; charset=utf-8", std::move(message)}; }
 
-Response Monitor::Handle(const Target& target) {
+Response Monitor::Handle(const Request& request) {
+  if (request.method == "POST") return Post(*this, request);
+  const Target& target = request.target;
   using Handler = Response (*)(Monitor&, const Target&);
   static const std::map<std::string_view, Handler> kRoutes = {
       {kVarzPath, &Varz},       {kConnzPath, &Connz},     {kSubszPath, &Subsz},       {kSubscriptionszPath, &Subsz},
@@ -83,13 +86,9 @@ Response Monitor::Handle(const Target& target) {
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   auto it = kRoutes.find(path);
   if (it == kRoutes.end()) {
-    if (path == "/" || path.empty()) {
-      ++requests_["/"];
-      std::string body = "tern-server monitoring\n";
-      for (const auto& [p, handler] : kRoutes) body += std::string(p) + "\n";
-      return {200, "text/plain; charset=utf-8", body};
-    }
-    return {404, "text/plain; charset=utf-8", "404 page not found\n"};
+    Response file;
+    if (DashboardFile(target.path, &file)) return file;
+    return {404, "text/plain; charset=utf-8", "404 page not found\n", {}};
   }
   ++requests_[std::string(it->first)];
   return it->second(*this, target);

@@ -16,6 +16,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "monitor/event_file.h"
 #include "monitor/query.h"
@@ -28,6 +30,17 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::string extra_headers;  // "Name: value\r\n" each
+};
+
+// What the session hands the monitor: the parsed head and the body.
+struct Request {
+  std::string method;  // "GET", "HEAD", "POST"
+  Target target;
+  std::string authorization;                        // the Authorization header, as sent
+  std::vector<std::pair<std::string, std::string>> headers;  // all of them, for the bridge's Nats-* ones
+  std::string body;
+  std::string peer;  // ip:port, for the event log
 };
 
 // Path constants, nats-server's where it has one.
@@ -41,6 +54,9 @@ inline constexpr std::string_view kLingerzPath = "/lingerz";
 inline constexpr std::string_view kEventzPath = "/eventz";
 inline constexpr std::string_view kTrafficzPath = "/trafficz";
 inline constexpr std::string_view kMetricsPath = "/metrics";
+inline constexpr std::string_view kDashboardPrefix = "/dashboard/";  // and "/": the web dashboard
+inline constexpr std::string_view kAdminPrefix = "/admin/";  // POST, with http.admin_token
+inline constexpr std::string_view kPubPrefix = "/pub/";      // POST, with http.bridge and the token
 
 class Monitor {
  public:
@@ -55,8 +71,9 @@ class Monitor {
   // when the HTTP listener is off).
   void Start();
 
-  // Monitor thread: the answer to a GET (or HEAD) of `target`.
-  Response Handle(const Target& target);
+  // Monitor thread: the answer to `request`. GET/HEAD read the monitoring
+  // endpoints; POST is for admin actions and the bridge (admin.cc).
+  Response Handle(const Request& request);
 
   server::Server& server() { return server_; }
   const TrafficHistory& traffic() const { return traffic_; }
@@ -93,7 +110,14 @@ Response Eventz(Monitor& monitor, const Target& target);
 Response Trafficz(Monitor& monitor, const Target& target);
 Response Metrics(Monitor& monitor, const Target& target);
 
+// The dashboard's file for `path` ("/" is index.html); false if none.
+bool DashboardFile(std::string_view path, Response* response);
+
+// POST: /admin/{lameduck,reload,shutdown,kick} and the bridge's /pub/{subject}.
+Response Post(Monitor& monitor, const Request& request);
+
 // A 400 with nats-server's plain-text error body.
 Response BadRequest(std::string message);
+Response PlainText(int status, std::string message);
 
 }  // namespace tern::monitor

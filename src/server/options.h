@@ -166,10 +166,14 @@ struct EventLogOptions {
   int max_files = 5;                    // file, file.1 ... file.(max_files-1)
 };
 
-// The HTTP listener (http_port): monitoring JSON and /metrics.
+// The HTTP listener (http_port): monitoring JSON and /metrics, and, when
+// a token is configured, admin actions and the publish bridge.
 struct HttpOptions {
   std::string host;  // empty: addr
   TlsOptions tls;    // https:// when set
+  // Bearer token for POST /admin/... and POST /pub/...; empty: both refused.
+  std::string admin_token;
+  bool bridge = false;  // POST /pub/{subject} (with the admin token)
   std::chrono::milliseconds header_timeout{5000};  // a request's head must arrive within this
   uint64_t max_body = 64 * 1024;                   // largest request body
   EventLogOptions event_log;

@@ -12,6 +12,7 @@
 #include "io/socket.h"
 #include "server/cluster/cluster_manager.h"
 #include "server/connection.h"
+#include "server/gather.h"
 #include "server/listener.h"
 #include "server/session.h"
 #include "server/mqtt/broker.h"
@@ -295,7 +296,9 @@ void Server::Shutdown() {
   });
   if (acceptor_.joinable()) acceptor_.join();
   if (cluster_ != nullptr) cluster_->Stop();
-  auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+  // POST /admin/shutdown?grace= may bring its own grace period.
+  const auto grace = requested_grace().count() >= 0 ? requested_grace() : options_.shutdown_grace;
+  auto deadline = std::chrono::steady_clock::now() + grace;
   // No more checks start; those running finish and post to loops that
   // are still there.
   if (auth_pool_ != nullptr) auth_pool_->Stop();
@@ -303,6 +306,22 @@ void Server::Shutdown() {
   for (auto& worker : workers_) worker->Join();
   if (services_ != nullptr) services_->Uninstall();
   log::Info("Server Exiting..");
+}
+
+bool Server::Kick(uint64_t cid) {
+  auto found = GatherFromWorkers<bool>(
+      *this,
+      [cid](Worker& worker) {
+        for (auto& conn : worker.Connections()) {
+          if (conn->id() == cid && conn->session() != nullptr && conn->session()->monitored()) {
+            conn->CloseAfterFlush(CloseReason::kKicked);
+            return true;
+          }
+        }
+        return false;
+      },
+      std::chrono::seconds(2));
+  return std::any_of(found.begin(), found.end(), [](const auto& f) { return f.value_or(false); });
 }
 
 std::chrono::steady_clock::time_point Server::EnterLameDuck() {

@@ -107,7 +107,7 @@ class Server {
   void Shutdown();
   // Applies what can change without a restart (log level, limits, queue policy).
   void Reload(const Options& options);
-  // SIGUSR2, main thread. Stops accepting clients (routes still come and
+  // SIGUSR2 or POST /admin/lameduck, main thread. Stops accepting clients (routes still come and
   // go), tells clients (INFO ldm) and peers (route INFO lame_duck: they stop
   // sending this node queue work while they have other members), and has
   // the workers close their clients spread between the end of
@@ -115,6 +115,13 @@ class Server {
   // the caller then calls Shutdown().
   std::chrono::steady_clock::time_point EnterLameDuck();
   bool lame_duck() const { return lame_duck_.load(std::memory_order_relaxed); }
+  // Any thread but a client worker: closes client connection `cid` (reason
+  // "Kicked"). False when no open connection has that id.
+  bool Kick(uint64_t cid);
+  // A shutdown asked for over HTTP may bring its own grace period, which
+  // Shutdown() then uses instead of shutdown_grace.
+  void set_requested_grace(std::chrono::milliseconds grace) { requested_grace_ms_.store(grace.count()); }
+  std::chrono::milliseconds requested_grace() const { return std::chrono::milliseconds(requested_grace_ms_.load()); }
   // Before Start(): the session of the HTTP listener (the monitor library's).
   void set_http_session_factory(SessionFactory factory) { http_factory_ = std::move(factory); }
   // The thread that serves the HTTP listener and gets no client
@@ -180,6 +187,7 @@ class Server {
   WallClock::time_point start_time_ = WallClock::now();
   ClosedConnections closed_;
   EventLog events_;
+  std::atomic<int64_t> requested_grace_ms_{-1};  // -1: none asked for
   std::vector<Endpoint> endpoints_;  // fixed once started: connections refer to them
   std::vector<std::unique_ptr<Listener>> listeners_;
   io::EventLoop accept_loop_;

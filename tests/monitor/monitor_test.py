@@ -105,9 +105,10 @@ class Server:
     def url(self, path, scheme="http"):
         return f"{scheme}://127.0.0.1:{self.http_port}{path}"
 
-    def get(self, path, expect=200, context=None, scheme="http"):
+    def get(self, path, expect=200, context=None, scheme="http", method="GET", data=None, headers=None):
+        request = urllib.request.Request(self.url(path, scheme), method=method, data=data, headers=headers or {})
         try:
-            with urllib.request.urlopen(self.url(path, scheme), timeout=10, context=context) as r:
+            with urllib.request.urlopen(request, timeout=10, context=context) as r:
                 status, body, ctype = r.status, r.read().decode(), r.headers.get("Content-Type", "")
         except urllib.error.HTTPError as e:
             status, body, ctype = e.code, e.read().decode(), e.headers.get("Content-Type", "")
@@ -119,11 +120,12 @@ class Server:
 class Client:
     """A raw NATS client: send protocol lines, wait for what comes back."""
 
-    def __init__(self, port, name=None, lang="python", version="1.0"):
+    def __init__(self, port, name=None, lang="python", version="1.0", headers=False):
         self.sock = dial(port)
         self.buf = b""
         self.expect(b"INFO ")
-        connect = {"verbose": False, "pedantic": False, "lang": lang, "version": version, "protocol": 1}
+        connect = {"verbose": False, "pedantic": False, "lang": lang, "version": version, "protocol": 1,
+                   "headers": headers}
         if name:
             connect["name"] = name
         self.send(f"CONNECT {json.dumps(connect)}\r\nPING\r\n")
@@ -418,6 +420,43 @@ class MonitorTest(unittest.TestCase):
             self.assertGreaterEqual(time.monotonic() - t0, 0.5)  # not before the grace period
             self.assertEqual(tern.proc.wait(10), 0)
             self.assertLess(time.monotonic() - t0, 6)
+
+    def test_admin_actions_need_the_token_and_the_bridge_publishes(self):
+        with Server(TERN) as tern:  # no token: everything POST is refused
+            self.assertIn("off", tern.get("/admin/reload", expect=403, method="POST", data=b""))
+            tern.get("/varz", expect=405, method="POST", data=b"")
+        token = {"Authorization": "Bearer s3cret"}
+        with Server(TERN, ["--http.admin_token", "s3cret", "--http.bridge"]) as tern:
+            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
+                tern.get("/admin/kick?cid=1", expect=401, method="POST", data=b"", headers=headers)
+            sub = Client(tern.port, name="sub", headers=True)
+            sub.send("SUB bridge.in 1\r\n")
+            sub.flush()
+            answer = tern.get("/pub/bridge.in", method="POST", data=b"from curl",
+                              headers=dict(token, **{"Nats-Trace": "abc", "X-Other": "no"}))
+            self.assertEqual((answer["delivered"], answer["bytes"]), (1, 9))
+            got = sub.expect(b"from curl")
+            self.assertTrue(got.startswith(b"HMSG bridge.in 1 "), got)
+            self.assertIn(b"Nats-Trace: abc\r\n", got)
+            self.assertNotIn(b"X-Other", got)
+            tern.get("/pub/bad..subject", expect=400, method="POST", data=b"x", headers=token)
+            victim = Client(tern.port, name="victim")
+            cid = [c["cid"] for c in tern.get("/connz")["connections"] if c.get("name") == "victim"][0]
+            self.assertEqual(tern.get(f"/admin/kick?cid={cid}", method="POST", data=b"", headers=token)["cid"], cid)
+            victim.sock.settimeout(5)
+            while victim.sock.recv(4096):
+                pass
+            tern.get(f"/admin/kick?cid={cid}", expect=404, method="POST", data=b"", headers=token)
+            self.assertEqual(tern.get("/connz?state=closed")["connections"][-1]["reason"], "Kicked")
+            self.assertEqual(tern.get("/admin/reload", expect=202, method="POST", data=b"", headers=token)["action"],
+                             "reload")
+            self.assertEqual(tern.get("/healthz"), {"status": "ok"})  # a reload keeps it running
+            admin = [e for e in tern.get("/eventz?type=admin")["events"]]
+            self.assertEqual([e["reason"].split(" (")[0] for e in admin], [f"kick cid {cid}", "reload"])
+            t0 = time.monotonic()
+            tern.get("/admin/shutdown?grace=1s", expect=202, method="POST", data=b"", headers=token)
+            self.assertEqual(tern.proc.wait(10), 0)
+            self.assertLess(time.monotonic() - t0, 5)
 
 
 PATHS = ["/varz", "/connz?subs=1", "/connz?subs=detail", "/connz?state=closed&subs=1", "/subsz",

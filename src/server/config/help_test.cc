@@ -98,6 +98,8 @@ const std::vector<std::string> kNames = {
     "authorization.default_permissions.allow_responses.expires",
     "no_auth_user",
     "http.host",
+    "http.admin_token",
+    "http.bridge",
     "http.header_timeout",
     "http.max_body",
     "http.event_log.max_events",

@@ -353,6 +353,11 @@ std::vector<Spec> BuildSchema() {
   const Spec http_fields[] = {
       {.name = "host", .kind = Kind::kString, .path = {HopTo<&HttpOptions::host>},
        .help = "Address for the HTTP listener.", .metavar = "host", .default_note = "addr"},
+      {.name = "admin_token", .kind = Kind::kString, .path = {HopTo<&HttpOptions::admin_token>},
+       .help = "Bearer token that POST /admin/... and the bridge require; without one both are refused.",
+       .metavar = "token", .default_note = "none (admin off)"},
+      {.name = "bridge", .kind = Kind::kBool, .path = {HopTo<&HttpOptions::bridge>},
+       .help = "Serve POST /pub/{subject} (with the admin token)."},
       {.name = "header_timeout", .kind = Kind::kDuration, .path = {HopTo<&HttpOptions::header_timeout>},
        .help = "Time an HTTP request's head may take to arrive (slow clients are cut off).", .min = 1},
       {.name = "max_body", .kind = Kind::kSize, .path = {HopTo<&HttpOptions::max_body>},
@@ -370,7 +375,7 @@ std::vector<Spec> BuildSchema() {
        HopTo<&EventLogOptions::max_files>},
        .help = "Event files kept, the current one included.", .min = 1, .max = 1000},
   };
-  Attach(&s, "http", http, http_fields, "HTTP monitoring (nats-server: http_port)");
+  Attach(&s, "http", http, http_fields, "HTTP monitoring, admin actions, publish bridge (nats-server: http_port)");
   Attach(&s, "http.tls", {HopTo<&Options::http>, HopTo<&HttpOptions::tls>}, kTlsFields,
          "TLS on the HTTP listener (nats-server: https_port with the top-level tls {})");
   const Spec mqtt[] = {

@@ -2,6 +2,7 @@
 # CTest entry for the nats.js-family interop tests.
 #   run.sh [run.mjs arguments]                  nats.js / nats.ws scenarios
 #   run.sh --browser [browser.mjs arguments]    nats.ws in headless Chromium
+#   run.sh --dashboard [dashboard.mjs arguments] tern's web dashboard in headless Chromium
 # Installs the pinned clients (npm ci) when node_modules is missing or older
 # than package-lock.json; for --browser, installs Debian's chromium when it
 # is missing and we may. Exits 77 (CTest SKIP_RETURN_CODE) only when node,
@@ -15,6 +16,9 @@ script=${TERN_INTEROP_SCRIPT:-run.mjs}
 if [ "${1:-}" = --browser ]; then
   script=browser.mjs
   shift
+elif [ "${1:-}" = --dashboard ]; then  # tern's web dashboard (tests/monitor)
+  script=dashboard.mjs
+  shift
 fi
 
 command -v node >/dev/null 2>&1 || skip "node is not installed (apt-get install nodejs npm)"
@@ -27,7 +31,7 @@ if $stale; then
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error) || skip "node_modules missing and 'npm ci' failed"
 fi
 
-if [ "$script" = browser.mjs ]; then
+if [ "$script" != run.mjs ]; then
   chromium="${CHROMIUM_BIN:-/usr/bin/chromium}"
   if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "# $chromium missing: installing Debian's chromium"
