@@ -8,7 +8,9 @@ namespace {
 constexpr size_t kMaxDecimal = 20;  // digits of UINT64_MAX
 
 inline char* Put(char* w, std::string_view s) {
-  std::memcpy(w, s.data(), s.size());
+  // An empty view may have a null data(), which memcpy must not get even
+  // for zero bytes (UBSan: the no-responders status has no payload).
+  if (!s.empty()) std::memcpy(w, s.data(), s.size());
   return w + s.size();
 }
 
