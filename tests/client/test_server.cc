@@ -70,6 +70,14 @@ bool TestServer::Start(std::chrono::milliseconds ready_timeout) {
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     std::string binary = flavor_->BinaryPath();
     std::string log = work_dir_ + "/server.log";
+    // Built before fork: the child of a process with other threads running
+    // (a client reconnecting) may only make async-signal-safe calls, and a
+    // malloc there can hang on a lock another thread held at the fork (seen
+    // under ASan: the restarted server never ran).
+    std::vector<char*> argv;
+    argv.push_back(binary.data());
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid == 0) {
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -77,10 +85,6 @@ bool TestServer::Start(std::chrono::milliseconds ready_timeout) {
         ::dup2(fd, 1);
         ::dup2(fd, 2);
       }
-      std::vector<char*> argv;
-      argv.push_back(binary.data());
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
       ::execv(binary.c_str(), argv.data());
       ::_exit(127);
     }

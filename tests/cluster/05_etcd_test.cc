@@ -65,16 +65,18 @@ class Etcd {
     const std::string client = "http://127.0.0.1:" + std::to_string(client_port_);
     const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
     const std::string log = dir_.string() + ".log";
+    // Built before fork: the child may not allocate (other threads may hold
+    // the allocator's lock at the fork).
+    const std::string bin = Binary(), data = dir_.string(), initial = "default=" + peer;
     pid_ = fork();
     if (pid_ == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       dup2(fd, 1);
       dup2(fd, 2);
-      const std::string bin = Binary(), data = dir_.string();
       execl(bin.c_str(), bin.c_str(), "--data-dir", data.c_str(), "--listen-client-urls", client.c_str(),
             "--advertise-client-urls", client.c_str(), "--listen-peer-urls", peer.c_str(),
-            "--initial-advertise-peer-urls", peer.c_str(), "--initial-cluster", ("default=" + peer).c_str(),
+            "--initial-advertise-peer-urls", peer.c_str(), "--initial-cluster", initial.c_str(),
             static_cast<char*>(nullptr));
       _exit(127);
     }
