@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <string>
 
@@ -57,6 +58,11 @@ class TcpTransport : public Transport {
     do {
       n = ::recv(fd_, buf, size, MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
+    // The peer's FIN may have come with the last bytes, as one edge: this
+    // read returns the bytes, short, and the EOF behind them would raise no
+    // new event, so the reader would sleep on a dead socket. Queue the
+    // wake-up the FIN no longer can (a client of a killed server hung so).
+    if (n > 0 && static_cast<size_t>(n) < size && peer_closed_.load(std::memory_order_acquire)) Wake();
     return n;
   }
 
@@ -74,6 +80,8 @@ class TcpTransport : public Transport {
       if (ev.data.u32 == kWakeTag) {
         uint64_t count;
         (void)!::read(wake_fd_, &count, sizeof(count));  // reset; each write is an edge of its own
+      } else if ((ev.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+        peer_closed_.store(true, std::memory_order_release);
       }
       return Wait::kReady;
     }
@@ -113,6 +121,7 @@ class TcpTransport : public Transport {
   int fd_;
   int epoll_fd_;
   int wake_fd_;
+  std::atomic<bool> peer_closed_{false};  // an event said the peer is done sending
 };
 
 // Non-blocking connect bounded by the timeout, then back to blocking mode:

@@ -199,7 +199,8 @@ TEST_F(ClusterClientTest, ClientOfAKilledNodeFailsOverWithinTwoSecondsAndItsSubs
 
 TEST_F(ClusterClientTest, CliSubscriberFailsOverToAnotherNode) {
   const std::string cli = TERN_CLI_BIN;
-  const std::string out = ::testing::TempDir() + "/cli-failover.out";
+  // Per process: runs side by side must not share it.
+  const std::string out = ::testing::TempDir() + "/cli-failover-" + std::to_string(::getpid()) + ".out";
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -211,18 +212,22 @@ TEST_F(ClusterClientTest, CliSubscriberFailsOverToAnotherNode) {
   }
   RawClient pub;
   ASSERT_TRUE(pub.ConnectAndHandshake(cluster_->port(0)));
-  auto printed = [&](const std::string& text) {
+  auto output = [&] {
     std::ifstream in(out);
-    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return all.find(text) != std::string::npos;
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   };
+  auto printed = [&](const std::string& text) { return output().find(text) != std::string::npos; };
   // Until the CLI's subscription is known on node 1.
-  EXPECT_TRUE(WaitFor([&] { return pub.Send(Pub("cli.failover", "before")) && printed("before"); }, 5s));
+  EXPECT_TRUE(WaitFor([&] { return pub.Send(Pub("cli.failover", "before")) && printed("before"); }, 5s)) << output();
   cluster_->Kill(2);
-  EXPECT_TRUE(WaitFor([&] { return pub.Send(Pub("cli.failover", "after")) && printed("after"); }, 5s));
+  // The CLI says when it lost and regained a server ("tern: reconnected to ...").
+  EXPECT_TRUE(WaitFor([&] { return pub.Send(Pub("cli.failover", "after")) && printed("after"); }, 5s))
+      << "CLI output:\n"
+      << output();
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
+  std::remove(out.c_str());
 }
 
 }  // namespace
