@@ -7,9 +7,9 @@
 //   POST /admin/shutdown?grace=5s   flush clients for `grace` (default
 //                                   shutdown_grace) and exit, as SIGTERM
 //   POST /admin/kick?cid=N          close client connection N ("Kicked")
-//   POST /pub/{subject}             with http.bridge: publish the body;
-//                                   Nats-* and X-Tern-* headers become
-//                                   message headers
+//   POST /admin/pause, /resume      a paused cluster node gets no queue work
+//                                   from its peers (as _TERN.ADMIN.PAUSE)
+//   POST /pub/..., /req/...         with http.bridge: bridge.cc
 //
 // Lame duck, reload and shutdown are raised as the signals main already
 // takes with sigwait(), so they behave exactly as the signals do and
@@ -21,8 +21,7 @@
 
 #include "base/units.h"
 #include "monitor/json.h"
-#include "proto/subject.h"
-#include "server/worker.h"
+#include "server/cluster/cluster_manager.h"
 
 namespace tern::monitor {
 namespace {
@@ -36,16 +35,6 @@ bool SameToken(std::string_view a, std::string_view b) {
   unsigned char diff = 0;
   for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   return diff == 0;
-}
-
-bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 Response Accepted(std::string_view action) {
@@ -64,35 +53,14 @@ void Record(Monitor& monitor, const Request& request, std::string what) {
   monitor.server().events().Add(std::move(e));
 }
 
-Response Publish(Monitor& monitor, const Request& request, std::string_view subject) {
-  if (!proto::IsValidLiteralSubject(subject)) return BadRequest("invalid subject: " + std::string(subject));
-  std::string headers;
-  for (const auto& [name, value] : request.headers) {
-    if (StartsWithNoCase(name, "Nats-") || StartsWithNoCase(name, "X-Tern-")) {
-      if (headers.empty()) headers = "NATS/1.0\r\n";
-      headers += name + ": " + value + "\r\n";
-    }
-  }
-  if (!headers.empty()) headers += "\r\n";
-  const std::string reply(request.target.Get("reply"));
-  core::Message msg{subject, reply, headers, request.body};
-  server::Worker* worker = server::Worker::Current();
-  core::PublishResult result =
-      monitor.server().router().Publish(worker->router_thread(), msg, core::Origin::System());
-  ordered_json v;
-  v["subject"] = subject;
-  v["bytes"] = request.body.size();
-  v["delivered"] = result.delivered;
-  return JsonResponse(v);
-}
-
 }  // namespace
 
-Response Post(Monitor& monitor, const Request& request) {
+std::optional<Response> Post(Monitor& monitor, const Request& request, Later later) {
   const std::string& token = monitor.server().options().http.admin_token;
   const std::string_view path = request.target.path;
-  const bool admin = path.starts_with(kAdminPrefix), pub = path.starts_with(kPubPrefix);
-  if (!admin && !pub) return PlainText(405, "only the admin actions and the bridge take POST");
+  const bool admin = path.starts_with(kAdminPrefix), pub = path.starts_with(kPubPrefix),
+             req = path.starts_with(kReqPrefix);
+  if (!admin && !pub && !req) return PlainText(405, "only the admin actions and the bridge take POST");
   if (token.empty()) return PlainText(403, "admin actions and the bridge are off (set http.admin_token)");
   std::string_view presented = request.authorization;
   if (!StartsWithNoCase(presented, "Bearer ") || !SameToken(presented.substr(7), token)) {
@@ -100,9 +68,10 @@ Response Post(Monitor& monitor, const Request& request) {
     r.extra_headers = "WWW-Authenticate: Bearer\r\n";
     return r;
   }
-  if (pub) {
+  if (pub || req) {
     if (!monitor.server().options().http.bridge) return PlainText(403, "the bridge is off (set http.bridge)");
-    return Publish(monitor, request, path.substr(kPubPrefix.size()));
+    if (pub) return BridgePublish(monitor, request, path.substr(kPubPrefix.size()));
+    return BridgeRequest(monitor, request, path.substr(kReqPrefix.size()), std::move(later));
   }
   const std::string_view action = path.substr(kAdminPrefix.size());
   if (action == "lameduck") {
@@ -133,6 +102,17 @@ Response Post(Monitor& monitor, const Request& request) {
     ordered_json v;
     v["action"] = "kick";
     v["cid"] = *cid;
+    return JsonResponse(v);
+  }
+  if (action == "pause" || action == "resume") {
+    server::ClusterManager* cluster = monitor.server().cluster();
+    if (cluster == nullptr) return PlainText(409, "not in a cluster: nothing to " + std::string(action));
+    const bool changed = cluster->SetPaused(action == "pause");
+    Record(monitor, request, std::string(action));
+    ordered_json v;
+    v["action"] = action;
+    v["paused"] = cluster->paused();
+    v["changed"] = changed;
     return JsonResponse(v);
   }
   return PlainText(404, "unknown admin action: " + std::string(action));

@@ -39,10 +39,14 @@ std::string_view StatusText(int status) {
       return "Request Timeout";
     case 413:
       return "Payload Too Large";
+    case 409:
+      return "Conflict";
     case 431:
       return "Request Header Fields Too Large";
     case 503:
       return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
     default:
       return "Error";
   }
@@ -78,7 +82,17 @@ void HttpSession::OnInput(char* data, size_t size) {
   if (closing_) return;
   const server::HttpOptions& o = monitor_.server().options().http;
   buffered_.append(data, size);
-  while (!closing_ && !buffered_.empty()) {
+  if (parked_) {
+    // Pipelined behind a request that waits for its reply: kept, bounded.
+    if (buffered_.size() > o.max_body * 5) Fail(431, "request too large");
+    return;
+  }
+  Pump();
+}
+
+void HttpSession::Pump() {
+  const server::HttpOptions& o = monitor_.server().options().http;
+  while (!closing_ && !parked_ && !buffered_.empty()) {
     boost::beast::error_code ec;
     size_t used = parser_->p.put(boost::asio::buffer(buffered_.data(), buffered_.size()), ec);
     buffered_.erase(0, used);
@@ -118,13 +132,35 @@ bool HttpSession::Answer() {
   }
   request.body = std::move(message.body());
   request.peer = fmt::format("{}:{}", conn_.ip(), conn_.port());
-  Send(monitor_.Handle(request), head, keep_alive);
+  std::weak_ptr<server::Connection> weak = conn_.shared_from_this();
+  std::optional<Response> now = monitor_.Handle(request, [this, weak, head, keep_alive](Response later) {
+    // The connection may have closed while the answer was on its way.
+    auto conn = weak.lock();
+    if (conn == nullptr || conn->closed() || conn->session() != this) return;
+    Resume(later, head, keep_alive);
+  });
+  if (!now) {
+    parked_ = true;  // the answer comes through Resume(); requests behind it wait
+    return false;
+  }
+  Finish(*now, head, keep_alive);
+  return keep_alive;
+}
+
+void HttpSession::Resume(const Response& response, bool head_only, bool keep_alive) {
+  parked_ = false;
+  Finish(response, head_only, keep_alive);
+  if (!keep_alive) return;
+  NewParser();
+  Pump();
+}
+
+void HttpSession::Finish(const Response& response, bool head_only, bool keep_alive) {
+  Send(response, head_only, keep_alive);
   if (!keep_alive) {
     closing_ = true;
     conn_.CloseWhenFlushed();
-    return false;
   }
-  return true;
 }
 
 void HttpSession::Send(const Response& response, bool head_only, bool keep_alive) {
@@ -153,7 +189,9 @@ void HttpSession::Fail(int status, std::string_view message) {
 }
 
 void HttpSession::OnTimer(io::Clock::time_point now) {
-  if (closing_) return;
+  // A parked request is bounded by its own timeout; the next head's
+  // deadline starts when it is answered.
+  if (closing_ || parked_) return;
   if (now >= head_deadline_) {
     // Idle keep-alive connections end the same way: nothing is lost.
     if (buffered_.empty() && !parser_->p.got_some()) {

@@ -7,7 +7,9 @@
 // within http.header_timeout (slowloris), a head larger than
 // 4 * http.max_body is 431 and a body larger than http.max_body 413, both
 // followed by a close; a method other than GET/HEAD/POST is 405 (POST
-// is refused in admin.cc unless http.admin_token is set); at most
+// is refused in admin.cc unless http.admin_token is set); a request whose
+// answer comes later (POST /req) parks the session, and pipelined requests
+// wait behind it, in order; at most
 // Monitor::kMaxHttpConnections are open at once. Output is bounded like
 // any connection's (max_pending; a client that reads nothing is closed by
 // write_deadline).
@@ -37,8 +39,16 @@ class HttpSession final : public server::Session {
  private:
   struct Parser;
   void NewParser();
-  // Answers the parsed request; false when the connection is to close.
+  // Parses and answers what is buffered, until a request parks or the
+  // connection is to close.
+  void Pump();
+  // Answers the parsed request; false when nothing more is to be parsed now
+  // (the connection is to close, or the request parked for a later answer).
   bool Answer();
+  // A parked request's answer has come: send it and go on with the input.
+  void Resume(const Response& response, bool head_only, bool keep_alive);
+  // Sends the answer, and closes after it unless kept alive.
+  void Finish(const Response& response, bool head_only, bool keep_alive);
   void Send(const Response& response, bool head_only, bool keep_alive);
   void Fail(int status, std::string_view message);
 
@@ -49,6 +59,7 @@ class HttpSession final : public server::Session {
   io::Clock::time_point head_deadline_{};
   bool counted_ = false;  // in Monitor::http_connections()
   bool closing_ = false;
+  bool parked_ = false;  // a request waits for its answer (POST /req)
 };
 
 }  // namespace tern::monitor

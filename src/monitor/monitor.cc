@@ -73,14 +73,14 @@ void Monitor::WriteEvents() {
 Response BadRequest(std::string message) { return PlainText(400, std::move(message)); }
 Response PlainText(int status, std::string message) { return {status, "text/plain; charset=utf-8", std::move(message)}; }
 
-Response Monitor::Handle(const Request& request) {
-  if (request.method == "POST") return Post(*this, request);
+std::optional<Response> Monitor::Handle(const Request& request, Later later) {
+  if (request.method == "POST") return Post(*this, request, std::move(later));
   const Target& target = request.target;
   using Handler = Response (*)(Monitor&, const Target&);
   static const std::map<std::string_view, Handler> kRoutes = {
       {kVarzPath, &Varz},       {kConnzPath, &Connz},     {kSubszPath, &Subsz},       {kSubscriptionszPath, &Subsz},
       {kRoutezPath, &Routez},   {kHealthzPath, &Healthz}, {kLingerzPath, &Lingerz},   {kEventzPath, &Eventz},
-      {kTrafficzPath, &Trafficz}, {kMetricsPath, &Metrics},
+      {kTrafficzPath, &Trafficz}, {kMetricsPath, &Metrics}, {kMqttzPath, &Mqttz},
   };
   std::string_view path = target.path;
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
@@ -88,7 +88,7 @@ Response Monitor::Handle(const Request& request) {
   if (it == kRoutes.end()) {
     Response file;
     if (DashboardFile(target.path, &file)) return file;
-    return {404, "text/plain; charset=utf-8", "404 page not found\n", {}};
+    return Response{404, "text/plain; charset=utf-8", "404 page not found\n", {}};
   }
   ++requests_[std::string(it->first)];
   return it->second(*this, target);

@@ -12,8 +12,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -51,12 +53,18 @@ inline constexpr std::string_view kSubscriptionszPath = "/subscriptionsz";  // n
 inline constexpr std::string_view kRoutezPath = "/routez";
 inline constexpr std::string_view kHealthzPath = "/healthz";
 inline constexpr std::string_view kLingerzPath = "/lingerz";
+inline constexpr std::string_view kMqttzPath = "/mqttz";
 inline constexpr std::string_view kEventzPath = "/eventz";
 inline constexpr std::string_view kTrafficzPath = "/trafficz";
 inline constexpr std::string_view kMetricsPath = "/metrics";
 inline constexpr std::string_view kDashboardPrefix = "/dashboard/";  // and "/": the web dashboard
 inline constexpr std::string_view kAdminPrefix = "/admin/";  // POST, with http.admin_token
 inline constexpr std::string_view kPubPrefix = "/pub/";      // POST, with http.bridge and the token
+inline constexpr std::string_view kReqPrefix = "/req/";      // POST, with http.bridge and the token
+
+// Where an answer that is not ready at once goes (POST /req): called once,
+// on the monitor thread.
+using Later = std::function<void(Response)>;
 
 class Monitor {
  public:
@@ -71,9 +79,10 @@ class Monitor {
   // when the HTTP listener is off).
   void Start();
 
-  // Monitor thread: the answer to `request`. GET/HEAD read the monitoring
-  // endpoints; POST is for admin actions and the bridge (admin.cc).
-  Response Handle(const Request& request);
+  // Monitor thread: the answer to `request`, or nullopt when it comes later
+  // through `later`. GET/HEAD read the monitoring endpoints; POST is for
+  // admin actions (admin.cc) and the bridge (bridge.cc).
+  std::optional<Response> Handle(const Request& request, Later later);
 
   server::Server& server() { return server_; }
   const TrafficHistory& traffic() const { return traffic_; }
@@ -106,6 +115,7 @@ Response Subsz(Monitor& monitor, const Target& target);
 Response Routez(Monitor& monitor, const Target& target);
 Response Healthz(Monitor& monitor, const Target& target);
 Response Lingerz(Monitor& monitor, const Target& target);
+Response Mqttz(Monitor& monitor, const Target& target);
 Response Eventz(Monitor& monitor, const Target& target);
 Response Trafficz(Monitor& monitor, const Target& target);
 Response Metrics(Monitor& monitor, const Target& target);
@@ -113,8 +123,13 @@ Response Metrics(Monitor& monitor, const Target& target);
 // The dashboard's file for `path` ("/" is index.html); false if none.
 bool DashboardFile(std::string_view path, Response* response);
 
-// POST: /admin/{lameduck,reload,shutdown,kick} and the bridge's /pub/{subject}.
-Response Post(Monitor& monitor, const Request& request);
+// POST: /admin/{lameduck,reload,shutdown,kick,pause,resume} and the bridge;
+// checks the token and http.bridge.
+std::optional<Response> Post(Monitor& monitor, const Request& request, Later later);
+// The bridge, once Post() has let the request through.
+Response BridgePublish(Monitor& monitor, const Request& request, std::string_view subject);
+std::optional<Response> BridgeRequest(Monitor& monitor, const Request& request, std::string_view subject,
+                                      Later later);
 
 // A 400 with nats-server's plain-text error body.
 Response BadRequest(std::string message);

@@ -30,4 +30,7 @@ struct Target {
 // Percent-decodes the query ('+' is a space); the path is kept as sent.
 Target ParseTarget(std::string_view target);
 
+// For HTTP header names and schemes, which are case-insensitive.
+bool StartsWithNoCase(std::string_view s, std::string_view prefix);
+
 }  // namespace tern::monitor

@@ -173,7 +173,7 @@ struct HttpOptions {
   TlsOptions tls;    // https:// when set
   // Bearer token for POST /admin/... and POST /pub/...; empty: both refused.
   std::string admin_token;
-  bool bridge = false;  // POST /pub/{subject} (with the admin token)
+  bool bridge = false;  // POST /pub/{subject} and /req/{subject} (with the admin token)
   std::chrono::milliseconds header_timeout{5000};  // a request's head must arrive within this
   uint64_t max_body = 64 * 1024;                   // largest request body
   EventLogOptions event_log;

@@ -81,7 +81,9 @@ class Server:
             self.port, self.http_port = free_port(), free_port()
             argv = [self.binary, "-a", "127.0.0.1", "-p", str(self.port), "-m", str(self.http_port)] + self.args
             if self.flavor == "tern":
-                argv += ["--websocket.port", "0", "--mqtt.port", "0", "--mqtt.websocket.port", "0"]
+                argv += ["--websocket.port", "0", "--mqtt.websocket.port", "0"]
+                if "--mqtt.port" not in self.args:
+                    argv += ["--mqtt.port", "0"]
             with open(self.log, "wb") as log:
                 self.proc = subprocess.Popen(argv, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
             if wait_http(self.http_port, self.proc):
@@ -457,6 +459,152 @@ class MonitorTest(unittest.TestCase):
             tern.get("/admin/shutdown?grace=1s", expect=202, method="POST", data=b"", headers=token)
             self.assertEqual(tern.proc.wait(10), 0)
             self.assertLess(time.monotonic() - t0, 5)
+
+    def test_bridge_request_gets_the_reply_or_503_or_504(self):
+        token = {"Authorization": "Bearer s3cret"}
+        with Server(TERN, ["--http.admin_token", "s3cret", "--http.bridge"]) as tern:
+            svc = Client(tern.port, name="svc", headers=True)
+            svc.send("SUB svc.echo 1\r\nSUB svc.silent 2\r\n")
+            svc.flush()
+            subs_before = tern.get("/subsz")["num_subscriptions"]
+            answers = {}
+
+            def ask(key, path, body=b"", expect=200):
+                answers[key] = tern.get(path, expect=expect, method="POST", data=body, headers=token)
+
+            # The HTTP request waits for the reply while this thread is the responder.
+            asker = threading.Thread(target=ask, args=("echo", "/req/svc.echo?timeout=5s", b"ping"))
+            asker.start()
+            head = svc.expect(b"\r\n").decode()
+            self.assertTrue(head.startswith("MSG svc.echo 1 _INBOX."), head)
+            reply = head.split()[3]
+            svc.expect(b"ping\r\n")
+            hdr = "NATS/1.0\r\nX-Answer: yes\r\n\r\n"
+            svc.send(f"HPUB {reply} {len(hdr)} {len(hdr) + 4}\r\n{hdr}pong\r\n")
+            asker.join(10)
+            self.assertEqual(answers["echo"], "pong")
+            # The same again over one kept-alive connection, with the reply's headers.
+            conn = socket.create_connection(("127.0.0.1", tern.http_port), timeout=10)
+            conn.sendall(b"POST /req/svc.echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n"
+                         b"Content-Length: 2\r\n\r\nhi"
+                         b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")  # pipelined behind the parked request
+            head = svc.expect(b"hi\r\n").decode()
+            svc.send(f"HPUB {head.split()[3]} {len(hdr)} {len(hdr) + 2}\r\n{hdr}ho\r\n")
+            got = b""
+            while b'"status": "ok"' not in got:
+                chunk = conn.recv(65536)
+                self.assertTrue(chunk, got)
+                got += chunk
+            conn.close()
+            first, second = got.split(b"HTTP/1.1 200 OK", 2)[1:]  # in order: the reply, then /healthz
+            self.assertIn(b"X-Nats-Header-X-Answer: yes\r\n", first)
+            self.assertTrue(first.endswith(b"\r\n\r\nho"), first)
+            self.assertIn(b'"status": "ok"', second)
+            # Nobody listens: 503 at once; a listener that never answers: 504 after the timeout.
+            self.assertIn("no responders", tern.get("/req/nobody.home", expect=503, method="POST", data=b"",
+                                                    headers=token))
+            t0 = time.monotonic()
+            self.assertIn("no reply within 300ms", tern.get("/req/svc.silent?timeout=300ms", expect=504,
+                                                            method="POST", data=b"", headers=token))
+            self.assertGreaterEqual(time.monotonic() - t0, 0.3)
+            self.assertLess(time.monotonic() - t0, 3)
+            svc.expect(b"MSG svc.silent 2 _INBOX.")
+            tern.get("/req/svc.echo?timeout=soon", expect=400, method="POST", data=b"", headers=token)
+            tern.get("/req/bad..subject", expect=400, method="POST", data=b"", headers=token)
+            tern.get("/req/svc.echo", expect=401, method="POST", data=b"")
+            # A client that hangs up while its request waits costs nothing; the inbox goes away.
+            conn = socket.create_connection(("127.0.0.1", tern.http_port), timeout=10)
+            conn.sendall(b"POST /req/svc.silent?timeout=300ms HTTP/1.1\r\nHost: x\r\n"
+                         b"Authorization: Bearer s3cret\r\nContent-Length: 0\r\n\r\n")
+            svc.expect(b"MSG svc.silent 2 _INBOX.")
+            conn.close()
+            time.sleep(0.5)
+            self.assertEqual(tern.get("/healthz"), {"status": "ok"})
+            # The index holds svc's two subscriptions and the server's own services, no inbox.
+            self.assertEqual(tern.get("/subsz")["num_subscriptions"], subs_before)
+        with Server(TERN, ["--http.admin_token", "s3cret"]) as tern:  # token but no bridge
+            self.assertIn("bridge is off", tern.get("/req/svc.echo", expect=403, method="POST", data=b"",
+                                                     headers=token))
+
+    def test_pause_and_resume_over_http(self):
+        token = {"Authorization": "Bearer s3cret"}
+        with Server(TERN, ["--http.admin_token", "s3cret"]) as tern:
+            self.assertIn("not in a cluster", tern.get("/admin/pause", expect=409, method="POST", data=b"",
+                                                        headers=token))
+        route = free_port()
+        with Server(TERN, ["--http.admin_token", "s3cret", "--cluster", f"nats://127.0.0.1:{route}",
+                           "--cluster_name", "mon"]) as tern:
+            tern.get("/admin/pause", expect=401, method="POST", data=b"")
+            self.assertEqual(tern.get("/admin/pause", method="POST", data=b"", headers=token),
+                             {"action": "pause", "paused": True, "changed": True})
+            self.assertFalse(tern.get("/admin/pause", method="POST", data=b"", headers=token)["changed"])
+            self.assertEqual(tern.get("/admin/resume", method="POST", data=b"", headers=token),
+                             {"action": "resume", "paused": False, "changed": True})
+            admin = [e["reason"].split(" (")[0] for e in tern.get("/eventz?type=admin")["events"]]
+            self.assertEqual(admin, ["pause", "pause", "resume"])
+
+    def test_mqttz_lists_sessions_with_what_they_hold(self):
+        mqtt_port = free_port()
+        with Server(TERN, ["--mqtt.port", str(mqtt_port)]) as tern:
+            away = mqtt_dial(mqtt_port, "away", clean=False)
+            away.sendall(mqtt_packet(0x82, b"\x00\x01" + mqtt_str("m/#") + b"\x01"))  # SUBSCRIBE QoS 1
+            mqtt_expect(away, 0x90)
+            away.sendall(b"\xe0\x00")  # DISCONNECT: the session stays, its QoS 1 messages queue
+            away.settimeout(5)
+            self.assertEqual(away.recv(10), b"")
+            here = mqtt_dial(mqtt_port, "here", clean=True)
+            for i in (1, 2):  # QoS 1 PUBLISH, acknowledged by the server
+                here.sendall(mqtt_packet(0x32, mqtt_str("m/x") + bytes([0, i]) + b"queued"))
+                mqtt_expect(here, 0x40)
+            doc = tern.get("/mqttz")
+            self.assertEqual((doc["sessions"], doc["connected"], doc["queued"]), (2, 1, 2))
+            self.assertEqual(doc["ports"]["mqtt"], mqtt_port)
+            listed = {s["client_id"]: s for s in doc["sessions_list"]}
+            self.assertEqual(listed["away"]["connected"], False)
+            self.assertEqual((listed["away"]["subscriptions"], listed["away"]["queued"]), (1, 2))
+            self.assertEqual(listed["here"]["version"], "3.1.1")
+            self.assertEqual(listed["here"]["ip"], "127.0.0.1")
+            self.assertGreater(listed["here"]["cid"], 0)
+            self.assertEqual([s["client_id"] for s in tern.get("/mqttz?client_id=away")["sessions_list"]], ["away"])
+            self.assertEqual([s["client_id"] for s in tern.get("/mqttz?offset=1&limit=5")["sessions_list"]], ["here"])
+            tern.get("/mqttz?limit=x", expect=400)
+            here.close()
+            away.close()
+
+
+def mqtt_str(text):
+    return len(text).to_bytes(2, "big") + text.encode()
+
+
+def mqtt_packet(first, body):
+    length, n = b"", len(body)
+    while True:
+        byte, n = n % 128, n // 128
+        length += bytes([byte | (0x80 if n else 0)])
+        if not n:
+            return bytes([first]) + length + body
+
+
+def mqtt_expect(sock, packet_type):
+    """Reads one packet (short ones only: acks) and checks its type."""
+    sock.settimeout(5)
+    head = sock.recv(2)
+    if len(head) < 2 or head[0] & 0xF0 != packet_type:
+        raise AssertionError(f"wanted packet 0x{packet_type:02x}, got {head!r}")
+    body = b""
+    while len(body) < head[1]:
+        body += sock.recv(head[1] - len(body))
+    return body
+
+
+def mqtt_dial(port, client_id, clean):
+    """MQTT 3.1.1 CONNECT with a 60 s keep alive; returns the socket after CONNACK 0."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    flags = 0x02 if clean else 0x00
+    sock.sendall(mqtt_packet(0x10, mqtt_str("MQTT") + bytes([4, flags, 0, 60]) + mqtt_str(client_id)))
+    if mqtt_expect(sock, 0x20)[1] != 0:
+        raise AssertionError("CONNACK refused")
+    return sock
 
 
 PATHS = ["/varz", "/connz?subs=1", "/connz?subs=detail", "/connz?state=closed&subs=1", "/subsz",

@@ -357,7 +357,7 @@ std::vector<Spec> BuildSchema() {
        .help = "Bearer token that POST /admin/... and the bridge require; without one both are refused.",
        .metavar = "token", .default_note = "none (admin off)"},
       {.name = "bridge", .kind = Kind::kBool, .path = {HopTo<&HttpOptions::bridge>},
-       .help = "Serve POST /pub/{subject} (with the admin token)."},
+       .help = "Serve POST /pub/{subject} and POST /req/{subject} (with the admin token)."},
       {.name = "header_timeout", .kind = Kind::kDuration, .path = {HopTo<&HttpOptions::header_timeout>},
        .help = "Time an HTTP request's head may take to arrive (slow clients are cut off).", .min = 1},
       {.name = "max_body", .kind = Kind::kSize, .path = {HopTo<&HttpOptions::max_body>},

@@ -109,6 +109,18 @@ void SessionRegistry::Clear() {
   waiting_.clear();
 }
 
+std::vector<SessionRegistry::Listed> SessionRegistry::List() const {
+  std::vector<Listed> out;
+  {
+    std::lock_guard lock(mu_);  // then each session's: the order Open() takes them in
+    out.reserve(sessions_.size());
+    for (const auto& [id, state] : sessions_) out.push_back({state->Summarize(), state->expiry_interval});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Listed& a, const Listed& b) { return a.summary.client_id < b.summary.client_id; });
+  return out;
+}
+
 size_t SessionRegistry::size() const {
   std::lock_guard lock(mu_);
   return sessions_.size();

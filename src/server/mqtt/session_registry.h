@@ -52,6 +52,13 @@ class SessionRegistry {
   Aftermath Tick(io::Clock::time_point now);
 
   size_t size() const;
+  // Every session (sorted by client id), with when each expires if no
+  // connection serves it; for /mqttz.
+  struct Listed {
+    SessionState::Summary summary;
+    uint32_t expiry_interval = 0;  // seconds; UINT32_MAX: never
+  };
+  std::vector<Listed> List() const;
   // Forgets every session (the server is going away): no Will, no delivery.
   void Clear();
 

@@ -223,6 +223,24 @@ std::optional<Link> SessionState::DetachAny() {
   return old;
 }
 
+SessionState::Summary SessionState::Summarize() const {
+  std::lock_guard lock(mu_);
+  Summary out;
+  out.client_id = client_id_;
+  if (link_.conn != nullptr) {
+    out.cid = link_.conn->id();
+    out.ip = link_.conn->ip();
+    out.port = link_.conn->port();
+    out.version = link_.version;
+  }
+  out.subscriptions = subs_.size();
+  out.inflight = inflight_.size();
+  out.queued = queued_.size();
+  out.incoming_qos2 = incoming_qos2_.size();
+  out.dropped = dropped_;
+  return out;
+}
+
 bool SessionState::attached() const {
   std::lock_guard lock(mu_);
   return link_.conn != nullptr;

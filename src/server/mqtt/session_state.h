@@ -134,6 +134,21 @@ class SessionState final : public core::Sink {
 
   uint64_t dropped() const;
 
+  // What the session holds now, for /mqttz.
+  struct Summary {
+    std::string client_id;
+    uint64_t cid = 0;  // the serving connection; 0 when none serves it
+    std::string ip;
+    int port = 0;
+    proto::mqtt::Version version = proto::mqtt::Version::kUnknown;
+    size_t subscriptions = 0;
+    size_t inflight = 0;  // sent at QoS 1/2, not yet acknowledged
+    size_t queued = 0;    // waiting for room in the client's Receive Maximum, or for a connection
+    size_t incoming_qos2 = 0;
+    uint64_t dropped = 0;
+  };
+  Summary Summarize() const;
+
  private:
   // A QoS 1/2 message in flight or queued, with how it goes out.
   struct Pending {
