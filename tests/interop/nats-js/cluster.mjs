@@ -71,6 +71,14 @@ async function check(name, fn, results) {
   }
 }
 
+// Until the client's INFO names the other two nodes (INFO updates follow
+// as routes come up).
+async function meshed(nc, what) {
+  const urls = () => (nc.info && nc.info.connect_urls ? nc.info.connect_urls.length : 0);
+  for (const start = Date.now(); urls() < 2 && Date.now() - start < 10000;) await sleep(20);
+  if (urls() < 2) throw new Error(`${what}: INFO had ${urls()} connect_urls after 10 s`);
+}
+
 // Publishes until the subscription has one (interest needs a moment to
 // cross routes), then checks the rest arrive in order.
 async function expectFlow(pub, sub, subject) {
@@ -105,6 +113,16 @@ async function scenario(key, binary, logDir) {
   const url = (i) => `nats://127.0.0.1:${ports[i]}`;
   const c1 = await connect({ servers: url(0) });
   const c2 = await connect({ servers: url(1) });
+  // Both servers route with retries at start-up: the checks start once each
+  // client's node knows the other two, and a moment after that, since
+  // nats-server 2.9 drops both halves of a route the two ends dialled at
+  // once, redials a second later, and a SUB made during that dance can miss
+  // its peer (seen: nothing crossed for 5 s on a route that was up).
+  await check(`${key}: the nodes mesh`, async () => {
+    await meshed(c1, "node 1");
+    await meshed(c2, "node 2");
+    await sleep(1500);
+  }, results);
   await check(`${key}: publisher on node 1, subscriber on node 2`, async () => {
     const sub = c2.subscribe("js.cross");
     await c2.flush();
@@ -127,10 +145,7 @@ async function scenario(key, binary, logDir) {
   }, results);
   await check(`${key}: a client of a killed node fails over using connect_urls`, async () => {
     const c3 = await connect({ servers: url(2), reconnectTimeWait: 100, maxReconnectAttempts: -1 });
-    // Nodes that just started may still be meshing; INFO updates follow.
-    const urls = () => (c3.info && c3.info.connect_urls ? c3.info.connect_urls.length : 0);
-    for (const start = Date.now(); urls() < 2 && Date.now() - start < 5000;) await sleep(20);
-    if (urls() < 2) throw new Error(`INFO had ${urls()} connect_urls after 5 s`);
+    await meshed(c3, "node 3");
     const sub = c3.subscribe("js.after");
     await c3.flush();
     let reconnected = false;
