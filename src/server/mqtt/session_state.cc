@@ -105,7 +105,12 @@ void SessionState::SendInFlightLocked(Pending p, io::Clock::time_point now) {
   p.packet_id = NextPacketIdLocked();
   inflight_.push_back(std::move(p));
   // A refused write leaves it in flight: it goes again on reconnect.
-  if (WritePendingLocked(inflight_.back(), false, now) == Written::kTooLarge) inflight_.pop_back();
+  const Written w = WritePendingLocked(inflight_.back(), false, now);
+  if (w == Written::kTooLarge) {
+    inflight_.pop_back();
+  } else if (w == Written::kYes) {
+    inflight_.back().sent = true;
+  }
 }
 
 SessionState::Written SessionState::WritePendingLocked(const Pending& p, bool dup, io::Clock::time_point now) {
@@ -184,12 +189,14 @@ void SessionState::FillWindowLocked(io::Clock::time_point now) {
 
 void SessionState::ResendLocked(io::Clock::time_point now) {
   // The new connection may allow smaller packets than the old one did.
-  std::erase_if(inflight_, [&](const Pending& p) {
+  std::erase_if(inflight_, [&](Pending& p) {
     if (p.released) {
       WritePubrelLocked(p.packet_id);
       return false;
     }
-    return WritePendingLocked(p, true, now) == Written::kTooLarge;
+    const Written w = WritePendingLocked(p, p.sent, now);
+    if (w == Written::kYes) p.sent = true;
+    return w == Written::kTooLarge;
   });
 }
 

@@ -156,6 +156,9 @@ class SessionState final : public core::Sink {
     std::vector<uint32_t> identifiers;
     uint16_t packet_id = 0;
     bool released = false;  // QoS 2: PUBREC received, PUBREL sent
+    // A connection took the PUBLISH once: a resend carries DUP. One whose
+    // only write was refused (its connection closing) goes again as new.
+    bool sent = false;
   };
 
   // Under mu_.
