@@ -2,14 +2,14 @@
 // rules on topics, packet ids and PUBLISH properties.
 #include <gtest/gtest.h>
 
-#include <memory>
-
 #include "proto/mqtt/test_util.h"
 
 namespace tern::proto::mqtt {
 namespace {
 
 using testing::Client;
+using testing::Decoded;
+using testing::DecodeOne;
 using testing::ExpectError;
 using testing::ExpectSplitInvariant;
 using testing::FeedWhole;
@@ -25,22 +25,6 @@ constexpr ReasonCode kMalformed = ReasonCode::kMalformedPacket;
 constexpr ReasonCode kProtocol = ReasonCode::kProtocolError;
 constexpr ErrorAction kClose = ErrorAction::kClose;
 constexpr ErrorAction kDisconnect = ErrorAction::kSendDisconnect;
-
-// Keeps the bytes alive with the packet whose views point into them (on
-// the heap, so that moving a Decoded leaves them where they are).
-struct Decoded {
-  std::unique_ptr<std::string> bytes;
-  Packet packet;
-};
-
-Decoded DecodeOne(std::string bytes, DecoderOptions options) {
-  Decoded d{std::make_unique<std::string>(std::move(bytes)), {}};
-  Decoder decoder(options);
-  const DecodeResult r = decoder.Decode(*d.bytes, &d.packet);
-  EXPECT_EQ(r.status, DecodeStatus::kPacket) << decoder.error().rule;
-  EXPECT_EQ(r.consumed, d.bytes->size());
-  return d;
-}
 
 TEST(PublishTest, V311) {
   Decoded d = DecodeOne(Frame(0x30, Str("a/b") + "hello"), Server(kV311));

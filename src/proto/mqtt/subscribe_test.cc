@@ -2,14 +2,14 @@
 // the rules on filters and subscription options.
 #include <gtest/gtest.h>
 
-#include <memory>
-
 #include "proto/mqtt/test_util.h"
 
 namespace tern::proto::mqtt {
 namespace {
 
 using testing::Client;
+using testing::Decoded;
+using testing::DecodeOne;
 using testing::ExpectError;
 using testing::ExpectSplitInvariant;
 using testing::Frame;
@@ -24,21 +24,6 @@ constexpr ReasonCode kProtocol = ReasonCode::kProtocolError;
 constexpr ReasonCode kFilterInvalid = ReasonCode::kTopicFilterInvalid;
 constexpr ErrorAction kClose = ErrorAction::kClose;
 constexpr ErrorAction kDisconnect = ErrorAction::kSendDisconnect;
-
-// Keeps the bytes alive with the packet whose views point into them (on
-// the heap, so that moving a Decoded leaves them where they are).
-struct Decoded {
-  std::unique_ptr<std::string> bytes;
-  Packet packet;
-};
-
-Decoded DecodeOne(std::string bytes, DecoderOptions options) {
-  Decoded d{std::make_unique<std::string>(std::move(bytes)), {}};
-  Decoder decoder(options);
-  const DecodeResult r = decoder.Decode(*d.bytes, &d.packet);
-  EXPECT_EQ(r.status, DecodeStatus::kPacket) << decoder.error().rule;
-  return d;
-}
 
 TEST(SubscribeTest, V311) {
   // 3.8.3's example payload: "a/b" QoS 1, "c/d" QoS 2.

@@ -159,11 +159,21 @@ inline void ExpectSplitInvariant(std::string_view input, DecoderOptions options 
   ASSERT_EQ(FeedSplit(input, bytes, options), whole) << "one byte at a time";
 }
 
-// The one packet `input` holds, decoded whole; fails the test otherwise.
-inline Outcome DecodeOne(std::string_view input, DecoderOptions options) {
-  Outcome o = FeedWhole(input, options);
-  EXPECT_LE(o.packets.size(), 1u);
-  return o;
+// A decoded packet with the bytes its views point into (on the heap, so
+// that moving a Decoded leaves them where they are).
+struct Decoded {
+  std::unique_ptr<std::string> bytes;
+  Packet packet;
+};
+
+// The one packet `bytes` holds, decoded whole; fails the test otherwise.
+inline Decoded DecodeOne(std::string bytes, DecoderOptions options) {
+  Decoded d{std::make_unique<std::string>(std::move(bytes)), {}};
+  Decoder decoder(options);
+  const DecodeResult r = decoder.Decode(*d.bytes, &d.packet);
+  EXPECT_EQ(r.status, DecodeStatus::kPacket) << decoder.error().rule;
+  EXPECT_EQ(r.consumed, d.bytes->size());
+  return d;
 }
 
 // Decodes `bytes` expecting an error, and returns it.
