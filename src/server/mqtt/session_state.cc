@@ -194,6 +194,9 @@ void SessionState::ResendLocked(io::Clock::time_point now) {
       WritePubrelLocked(p.packet_id);
       return false;
     }
+    // Never on the wire and past its Message Expiry: onward delivery never
+    // started, so the copy goes (3.3.2.3.3), as a queued one would.
+    if (!p.sent && p.msg.Expired(now)) return true;
     const Written w = WritePendingLocked(p, p.sent, now);
     if (w == Written::kYes) p.sent = true;
     return w == Written::kTooLarge;
