@@ -66,9 +66,15 @@ if [[ "$stages" == *" fuzz "* ]]; then
     if [[ -d "$root/tests/fuzz/corpus/$name" ]]; then cp -r "$root/tests/fuzz/corpus/$name/." "$scratch/$name/"; fi
     dict=(); [[ -f "$root/tests/fuzz/${name%%_*}.dict" ]] && dict=("-dict=$root/tests/fuzz/${name%%_*}.dict")
     echo "--- $name"
-    "$fuzzer" -max_total_time="${TERN_FUZZ_SECONDS:-20}" -print_final_stats=1 "${dict[@]}" "$scratch/$name" 2>&1 |
-      grep -E "^(stat::number_of_executed_units|#[0-9]+ +DONE|==[0-9]+==|SUMMARY)" || true
-    [[ "${PIPESTATUS[0]}" == 0 ]] || { echo "fuzz target $name failed"; exit 1; }
+    # Crash inputs go to the build tree, not the working directory. The
+    # status is taken before any filtering: behind `| grep ... || true`
+    # under pipefail it was the `true`'s, and a crash passed the stage.
+    mkdir -p "$build/artifacts"
+    rc=0
+    "$fuzzer" -max_total_time="${TERN_FUZZ_SECONDS:-20}" -print_final_stats=1 -artifact_prefix="$build/artifacts/" \
+      "${dict[@]}" "$scratch/$name" >"$scratch/$name.log" 2>&1 || rc=$?
+    grep -E "^(stat::number_of_executed_units|#[0-9]+ +DONE|==[0-9]+==|SUMMARY|invariant)" "$scratch/$name.log" || true
+    [[ $rc == 0 ]] || { echo "fuzz target $name failed (exit $rc; inputs in $build/artifacts)"; exit 1; }
   done
 fi
 
