@@ -104,6 +104,7 @@ ordered_json ConnJson(const ConnInfo& c, WallClock::time_point now, bool subs, b
   if (!c.name.empty()) j["name"] = c.name;
   if (!c.lang.empty()) j["lang"] = c.lang;
   if (!c.version.empty()) j["version"] = c.version;
+  if (!c.mqtt_client.empty()) j["mqtt_client"] = c.mqtt_client;
   if (!c.tls_version.empty()) j["tls_version"] = c.tls_version;
   if (!c.tls_cipher.empty()) j["tls_cipher_suite"] = c.tls_cipher;
   if (subs && !c.subs.empty()) {

@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include "monitor/json.h"
+#include "server/cluster/cluster_manager.h"
 #include "server/endpoint.h"
+#include "server/mqtt/broker.h"
 
 namespace tern::monitor {
 namespace {
@@ -85,6 +87,32 @@ Response Metrics(Monitor& monitor, const Target&) {
         s.closed_connections().size());
   w.One("tern_events_kept", "gauge", "Entries in the event log ring (/eventz).", s.events().size());
   w.One("tern_lame_duck", "gauge", "1 while the node is in lame-duck mode.", s.lame_duck() ? 1 : 0);
+
+  server::mqtt::Broker& mqtt = s.mqtt();
+  const server::mqtt::BrokerCounters& mc = mqtt.counters();
+  w.One("tern_mqtt_sessions", "gauge", "MQTT sessions held, connected or not.", mqtt.sessions().size());
+  w.One("tern_mqtt_retained_messages", "gauge", "MQTT retained messages held.", mqtt.retained().size());
+  w.One("tern_mqtt_takeovers_total", "counter", "MQTT connections ended by a CONNECT with their client id.",
+        mc.taken_over.load(std::memory_order_relaxed));
+  w.One("tern_mqtt_wills_total", "counter", "MQTT Will messages published.", mc.wills.load(std::memory_order_relaxed));
+  w.One("tern_mqtt_dropped_queued_total", "counter", "MQTT messages dropped from a full session queue.",
+        mc.dropped_queued.load(std::memory_order_relaxed));
+
+  // Route families only on a clustered node, as nats-server's /routez is
+  // empty without a cluster block.
+  if (server::ClusterManager* cluster = s.cluster(); cluster != nullptr) {
+    const server::ClusterStats cs = cluster->Stats();
+    w.One("tern_routes", "gauge", "Routes to other nodes open now.", cs.routes);
+    w.One("tern_route_known_peers", "gauge", "Nodes this node knows of (seeds, gossip, etcd).", cs.known_peers);
+    w.One("tern_routes_accepted_total", "counter", "Routes that completed their handshake.", cs.routes_accepted);
+    w.One("tern_route_dropped_messages_total", "counter", "Messages a slow route's bound refused.",
+          cs.dropped_to_slow_routes);
+    w.One("tern_route_barriers_total", "counter", "Interest barriers (cluster-wide PING) asked for.", cs.barriers);
+    w.One("tern_route_barrier_timeouts_total", "counter", "Interest barriers answered at their timeout.",
+          cs.barrier_timeouts);
+    w.One("tern_paused", "gauge", "1 while the node asks its peers for no queue-group work.",
+          cluster->paused() ? 1 : 0);
+  }
 
   w.Family("tern_listener_connections", "gauge", "Connections open now, per listener.");
   for (const server::Endpoint& e : s.endpoints()) {

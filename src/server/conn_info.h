@@ -34,6 +34,7 @@ struct ConnInfo {
   uint64_t in_msgs = 0, out_msgs = 0, in_bytes = 0, out_bytes = 0;
   uint32_t subscriptions = 0;
   std::string name, lang, version;
+  std::string mqtt_client;  // MQTT client identifier, once CONNECT is accepted
   std::string tls_version, tls_cipher;
   std::vector<SubInfo> subs;  // only when asked for
 };

@@ -311,6 +311,7 @@ class MonitorTest(unittest.TestCase):
                 self.assertIn("# TYPE tern_messages_in_total counter\n", metrics)
                 self.assertIn("tern_info{version=", metrics)
                 self.assertIn("tern_linger_held_total 1\n", metrics)
+                self.assertNotIn("tern_routes", metrics)  # no cluster block
                 traffic = tern.get("/trafficz?window=10m")
                 self.assertEqual(sum(s["in_msgs"] for s in traffic["seconds"]), 101)
                 self.assertEqual(sum(m["in_msgs"] for m in traffic["minutes"]), 101)
@@ -542,6 +543,9 @@ class MonitorTest(unittest.TestCase):
                              {"action": "resume", "paused": False, "changed": True})
             admin = [e["reason"].split(" (")[0] for e in tern.get("/eventz?type=admin")["events"]]
             self.assertEqual(admin, ["pause", "pause", "resume"])
+            metrics = tern.get("/metrics")
+            self.assertIn("tern_routes 0\n", metrics)
+            self.assertIn("tern_paused 0\n", metrics)
 
     def test_mqttz_lists_sessions_with_what_they_hold(self):
         mqtt_port = free_port()
@@ -568,6 +572,12 @@ class MonitorTest(unittest.TestCase):
             self.assertEqual([s["client_id"] for s in tern.get("/mqttz?client_id=away")["sessions_list"]], ["away"])
             self.assertEqual([s["client_id"] for s in tern.get("/mqttz?offset=1&limit=5")["sessions_list"]], ["here"])
             tern.get("/mqttz?limit=x", expect=400)
+            # /connz lists the connected one as nats-server lists MQTT clients.
+            conns = [c for c in tern.get("/connz")["connections"] if c["type"] == "mqtt"]
+            self.assertEqual([(c["mqtt_client"], c["cid"]) for c in conns], [("here", listed["here"]["cid"])])
+            metrics = tern.get("/metrics")
+            self.assertIn("tern_mqtt_sessions 2\n", metrics)
+            self.assertIn("tern_mqtt_retained_messages 0\n", metrics)
             here.close()
             away.close()
 

@@ -56,6 +56,15 @@ void MqttSession::Trace(std::string_view direction, const pm::Packet& packet) co
 
 // ---- lifecycle ---------------------------------------------------------
 
+void MqttSession::Describe(ConnInfo* info, bool with_subs) const {
+  (void)with_subs;  // MQTT subscriptions are listed by /mqttz, per session
+  info->type = "mqtt";
+  if (state_ == nullptr) return;  // before CONNECT, or after a takeover
+  const mqtt::SessionState::Summary summary = state_->Summarize();
+  info->mqtt_client = summary.client_id;
+  info->subscriptions = static_cast<uint32_t>(summary.subscriptions);
+}
+
 void MqttSession::OnOpen() {
   opened_ = true;
   server_.counters().current_connections.fetch_add(1, std::memory_order_relaxed);

@@ -42,6 +42,10 @@ class MqttSession final : public Session {
   void OnTimer(io::Clock::time_point now) override;
   void OnClose(CloseReason reason) override;
   void ReleaseIdleMemory() override { decoder_.ShrinkIfIdle(); }
+  // Listed in /connz as nats-server lists its MQTT clients: type "mqtt",
+  // the client id as mqtt_client.
+  bool monitored() const override { return true; }
+  void Describe(ConnInfo* info, bool with_subs) const override;
 
   // A CONNECT with this client id, here or on another worker, has the
   // session now: DISCONNECT 0x8E (5.0) and close.
