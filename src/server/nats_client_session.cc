@@ -411,6 +411,10 @@ void NatsClientSession::FinishAuth(auth::Decision d) {
   }
   RecordEvent(Event::Type::kConnect, {});
   if (connect_.verbose) Send(proto::nats::kOk);
+  if (info_outdated_) {
+    info_outdated_ = false;
+    OnClusterChanged();
+  }
   if (!held_.empty()) {
     std::string held = std::move(held_);
     held_ = std::string();
@@ -623,8 +627,15 @@ void NatsClientSession::OnPing() {
 }
 
 void NatsClientSession::OnClusterChanged() {
+  // A client between our INFO and its CONNECT cannot be told yet; without
+  // the catch-up below it would keep the URLs of the INFO it got (a node
+  // meshing while its first clients connect gave them one peer of two).
+  if (!connected_) {
+    info_outdated_ = true;
+    return;
+  }
   // As nats-server: only clients that said they understand async INFO.
-  if (!connected_ || !connect_.async_info) return;
+  if (!connect_.async_info) return;
   proto::nats::ServerInfo info = server_.InfoFor(conn_.endpoint());
   info.client_id = conn_.id();
   info.client_ip = conn_.ip();

@@ -127,6 +127,7 @@ class NatsClientSession final : public Session, public core::Sink, public proto:
   std::atomic<bool> wants_headers_{false};
   bool opened_ = false;       // counted in current_connections
   bool connected_ = false;    // CONNECT received
+  bool info_outdated_ = false;  // INFO changed (connect_urls, ldm) after ours went, before CONNECT
   uint64_t limits_seen_ = 0;  // LiveLimits::generation at the last refresh
 
   // Subscriptions by sid. Owner thread only; an entry whose subscription an
