@@ -476,7 +476,7 @@ void NatsClientSession::OnAuthChanged() {
   if (auth_state_ != AuthState::kDone || !connected_) return;
   std::shared_ptr<const auth::AuthTable> table = server_.auth().table();
   const core::PermissionsPtr& current = pub_perms_.permissions();
-  auth::Revalidation r = auth::Authenticator::Revalidate(*table, via_, user_, fingerprint_);
+  auth::Revalidation r = auth::Authenticator::Revalidate(*table, auth::Protocol::kNats, via_, user_, fingerprint_);
   if (!r.keep) {
     server_.counters().auth_expired.fetch_add(1, std::memory_order_relaxed);
     log::Error("{}:{} - cid:{} - authentication error - {} (removed or changed by a reload)", conn_.ip(), conn_.port(),

@@ -202,6 +202,9 @@ struct MqttOptions {
   // while the client is away); past it they are dropped and counted.
   int max_queued = 1000;
   uint64_t max_packet_size = 1024 * 1024;  // largest packet accepted, announced to 5.0 clients
+  // The user (of authorization.users) an MQTT client without a user name
+  // becomes; overrides the top-level no_auth_user for MQTT, as in nats-server.
+  std::string no_auth_user;
 
   bool enabled() const { return port != 0 || tls.enabled() || websocket.enabled(); }
 };

@@ -195,10 +195,6 @@ base::Status Server::Start() {
     auth_pool_ = std::make_unique<auth::AuthPool>(threads, kAuthQueueBound);
   }
   if (auth_.required()) log::Info("  Authorization: required");
-  if (auth_.required() && options_.mqtt.enabled()) {
-    log::Warn("MQTT clients are refused (not authorized) while authorization is configured: "
-              "MQTT credentials are not checked against its users yet");
-  }
   auto endpoints = BuildEndpoints(options_, http_factory_);
   if (!endpoints.ok()) return endpoints.status();
   endpoints_ = std::move(endpoints).value();

@@ -65,10 +65,15 @@ const UserEntry* Find(const std::unordered_map<std::string, UserEntry>& map, con
   return it == map.end() ? nullptr : &it->second;
 }
 
+const std::string& NoAuthUser(const AuthTable& t, Protocol protocol) {
+  return protocol == Protocol::kMqtt && !t.mqtt_no_auth_user.empty() ? t.mqtt_no_auth_user : t.no_auth_user;
+}
+
 // The user a plain user/password client names: its own, or no_auth_user.
 const UserEntry* NamedUser(const AuthTable& t, const AuthRequest& r, bool* no_auth) {
-  *no_auth = r.user.empty() && !t.no_auth_user.empty();
-  return Find(t.users, *no_auth ? t.no_auth_user : r.user);
+  const std::string& anonymous = NoAuthUser(t, r.protocol);
+  *no_auth = r.user.empty() && !anonymous.empty();
+  return Find(t.users, *no_auth ? anonymous : r.user);
 }
 
 }  // namespace
@@ -81,7 +86,8 @@ base::Result<std::shared_ptr<const AuthTable>> Authenticator::Build(const Option
   if (!defaults.ok()) return defaults.status();
   t->default_permissions = defaults.value();
   t->system_users = {a.system_users.begin(), a.system_users.end()};
-  t->tls_map = o.tls.verify_and_map || o.websocket.tls.verify_and_map;
+  t->tls_map = o.tls.verify_and_map || o.websocket.tls.verify_and_map || o.mqtt.tls.verify_and_map ||
+               o.mqtt.websocket.tls.verify_and_map;
 
   std::vector<UserOptions> users = a.users;
   if (!a.user.empty()) users.push_back(UserOptions{a.user, a.password, {}, {}, {}});
@@ -127,6 +133,13 @@ base::Result<std::shared_ptr<const AuthTable>> Authenticator::Build(const Option
           fmt::format("no_auth_user: '{}' is not one of authorization.users", o.no_auth_user));
     }
     t->no_auth_user = o.no_auth_user;
+  }
+  if (!o.mqtt.no_auth_user.empty()) {
+    if (!t->users.contains(o.mqtt.no_auth_user)) {
+      return base::Status(
+          fmt::format("mqtt.no_auth_user: '{}' is not one of authorization.users", o.mqtt.no_auth_user));
+    }
+    t->mqtt_no_auth_user = o.mqtt.no_auth_user;
   }
   t->required = !t->users.empty() || !t->nkeys.empty() || !t->token.empty() || t->tls_map;
   return std::shared_ptr<const AuthTable>(std::move(t));
@@ -207,7 +220,8 @@ Decision Authenticator::Check(const AuthTable& t, const AuthRequest& r) {
   return Refuse(F::kNotAuthorized, "authentication error");
 }
 
-Revalidation Authenticator::Revalidate(const AuthTable& t, Via via, const std::string& user, uint64_t fingerprint) {
+Revalidation Authenticator::Revalidate(const AuthTable& t, Protocol protocol, Via via, const std::string& user,
+                                       uint64_t fingerprint) {
   Revalidation r;
   auto keep = [&](const UserEntry& u) {
     r.keep = true;
@@ -230,7 +244,7 @@ Revalidation Authenticator::Revalidate(const AuthTable& t, Via via, const std::s
       if (const UserEntry* u = Find(t.users, user); u != nullptr && u->fingerprint == fingerprint) keep(*u);
       break;
     case Via::kNoAuthUser:
-      if (const UserEntry* u = Find(t.users, user); u != nullptr && t.no_auth_user == user) keep(*u);
+      if (const UserEntry* u = Find(t.users, user); u != nullptr && NoAuthUser(t, protocol) == user) keep(*u);
       break;
     case Via::kCertificate:
       if (const UserEntry* u = Find(t.users, user); u != nullptr && t.tls_map) keep(*u);

@@ -51,6 +51,7 @@ struct AuthTable {
   std::unordered_map<std::string, UserEntry> users;  // by name
   std::unordered_map<std::string, UserEntry> nkeys;  // by public NKey
   std::string no_auth_user;
+  std::string mqtt_no_auth_user;  // for MQTT clients; empty: no_auth_user
   core::PermissionsPtr default_permissions;
   std::set<std::string> system_users;
 };
@@ -83,7 +84,8 @@ class Authenticator {
   // then it goes to the pool.
   static bool Expensive(const AuthTable& table, const AuthRequest& request);
   static Decision Check(const AuthTable& table, const AuthRequest& request);
-  static Revalidation Revalidate(const AuthTable& table, Via via, const std::string& user, uint64_t fingerprint);
+  static Revalidation Revalidate(const AuthTable& table, Protocol protocol, Via via, const std::string& user,
+                                 uint64_t fingerprint);
 
  private:
   mutable std::mutex mu_;

@@ -99,6 +99,30 @@ TEST(AuthenticatorTest, UsersPasswordsAndNoAuthUser) {
   EXPECT_FALSE(anon.permissions->CanSubscribe("secret.x", ""));
 }
 
+// nats-server's mqtt.no_auth_user: MQTT clients without a user name become
+// that user, NATS clients still the top-level one; a reload keeps each only
+// while its own setting still names it.
+TEST(AuthenticatorTest, MqttNoAuthUserOverridesForMqttOnly) {
+  Options o;
+  o.authorization.users = {UserOptions{.user = "app", .password = "a"}, UserOptions{.user = "device", .password = "d"}};
+  o.no_auth_user = "app";
+  o.mqtt.no_auth_user = "device";
+  auto t = Table(o);
+  AuthRequest mqtt;
+  mqtt.protocol = Protocol::kMqtt;
+  Decision device = Authenticator::Check(*t, mqtt);
+  ASSERT_TRUE(device.allowed);
+  EXPECT_EQ(device.user, "device");
+  EXPECT_EQ(Authenticator::Check(*t, AuthRequest{}).user, "app");
+
+  o.mqtt.no_auth_user.clear();
+  auto after = Table(o);
+  EXPECT_FALSE(Authenticator::Revalidate(*after, Protocol::kMqtt, device.via, device.user, device.fingerprint).keep);
+  EXPECT_EQ(Authenticator::Check(*after, mqtt).user, "app");
+
+  o.mqtt.no_auth_user = "nobody";
+  EXPECT_FALSE(Authenticator::Build(o, nullptr).ok());
+}
 // The nkeys package's public key for a seed (nats.js nkeys.fromSeed).
 TEST(AuthenticatorTest, PublicKeyOfASeedMatchesTheNkeysPackage) {
   auto seed = proto::nkey::DecodeSeed("SUAMLK2ZNL35WSMW37E7UD4VZ7ELPKW7DHC3BWBSD2GCZ7IUQQXZIORRBU");
@@ -153,11 +177,11 @@ TEST(AuthenticatorTest, ReloadKeepsOnlyUnchangedCredentials) {
   o.authorization.users = {UserOptions{.user = "alice", .password = "a"}, UserOptions{.user = "bob", .password = "new"}};
   o.authorization.users[0].permissions.subscribe.allow = {"x"};
   auto after = Table(o);
-  Revalidation a = Authenticator::Revalidate(*after, alice.via, alice.user, alice.fingerprint);
+  Revalidation a = Authenticator::Revalidate(*after, Protocol::kNats, alice.via, alice.user, alice.fingerprint);
   EXPECT_TRUE(a.keep);
   ASSERT_NE(a.permissions, nullptr);
   EXPECT_FALSE(a.permissions->CanSubscribe("y", ""));
-  EXPECT_FALSE(Authenticator::Revalidate(*after, bob.via, bob.user, bob.fingerprint).keep);
+  EXPECT_FALSE(Authenticator::Revalidate(*after, Protocol::kNats, bob.via, bob.user, bob.fingerprint).keep);
 }
 
 }  // namespace

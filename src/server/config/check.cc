@@ -130,6 +130,10 @@ void CheckAuthorization(Builder* b) {
     b->errors.push_back(fmt::format("{}: '{}' is not one of authorization.users", With(*b, "no_auth_user"),
                                     o.no_auth_user));
   }
+  if (!o.mqtt.no_auth_user.empty() && !names.contains(o.mqtt.no_auth_user)) {
+    b->errors.push_back(
+        fmt::format("{}: '{}' is not one of authorization.users", With(*b, "mqtt.no_auth_user"), o.mqtt.no_auth_user));
+  }
 }
 
 }  // namespace

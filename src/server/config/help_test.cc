@@ -120,6 +120,7 @@ const std::vector<std::string> kNames = {
     "mqtt.max_inflight",
     "mqtt.max_queued",
     "mqtt.max_packet_size",
+    "mqtt.no_auth_user",
     "mqtt.tls.cert_file",
     "mqtt.tls.key_file",
     "mqtt.tls.ca_file",

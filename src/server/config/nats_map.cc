@@ -125,7 +125,8 @@ constexpr NatsKey kMqttKeys[] = {
     {"ack_wait ackwait", Act::kWarn, {}, "tern redelivers unacknowledged QoS 1/2 messages on reconnect, as the spec says"},
     {"js_domain stream_replicas consumer_replicas consumer_memory_storage consumer_inactive_threshold "
      "js_api_timeout", Act::kWarn, {}, "tern keeps MQTT sessions itself, not in JetStream"},
-    {"authorization authentication no_auth_user", Act::kRefuse, {}, kNoAuthHere},
+    {"no_auth_user", Act::kOption, "no_auth_user"},
+    {"authorization authentication", Act::kRefuse, {}, kNoAuthHere},
     {"reject_qos2_publish downgrade_qos2_subscribe", Act::kRefuse, {},
      "tern delivers QoS 2 as asked, so this file's QoS 2 restriction would not hold"},
 };

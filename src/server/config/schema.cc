@@ -396,6 +396,9 @@ std::vector<Spec> BuildSchema() {
        .min = 0, .max = kIntMax},
       {.name = "max_packet_size", .kind = Kind::kSize, .path = {HopTo<&MqttOptions::max_packet_size>},
        .help = "Largest MQTT packet a client may send.", .min = 16, .max = 268435460},
+      {.name = "no_auth_user", .kind = Kind::kString, .path = {HopTo<&MqttOptions::no_auth_user>},
+       .help = "The user (of authorization.users) an MQTT client that sends no user name becomes.",
+       .metavar = "user", .default_note = "no_auth_user", .reloadable = true},
   };
   const std::vector<Hop> mq = {HopTo<&Options::mqtt>};
   Attach(&s, "mqtt", mq, mqtt, "MQTT 3.1.1 and 5.0 (nats-server: mqtt {})");

@@ -37,6 +37,7 @@ bool SessionState::Deliver(const core::Subscription& core_sub, const core::Messa
   std::lock_guard lock(mu_);
   if (!sub.live) return true;  // replaced or removed; its successor (if any) delivers
   if (sub.skips_dollar && msg.subject.starts_with('$')) return true;
+  if (sub.deny_filter != nullptr && sub.deny_filter->DeniesDelivery(msg.subject)) return true;
   const bool own = msg.publisher == this;
   if (sub.shared || plain_subs_ <= 1) {
     if (own && sub.record->options.no_local) return true;
@@ -347,6 +348,14 @@ std::optional<SessionSubscription> SessionState::Remove(std::string_view filter)
   if (!old.shared) --plain_subs_;
   subs_.erase(it);
   return old;
+}
+
+std::vector<SessionSubscription> SessionState::ListSubscriptions() const {
+  std::lock_guard lock(mu_);
+  std::vector<SessionSubscription> list;
+  list.reserve(subs_.size());
+  for (const auto& [filter, sub] : subs_) list.push_back(sub);
+  return list;
 }
 
 std::vector<SessionSubscription> SessionState::TakeAll() {

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/permissions.h"
 #include "core/sink.h"
 #include "core/subscription.h"
 #include "proto/mqtt/packets.h"
@@ -54,6 +55,10 @@ struct CoreSubscription : core::Subscription {
   bool live = false;                            // under the session's mu_
   bool shared = false;                          // $share/...: a queue group
   bool skips_dollar = false;                    // the filter starts with a wildcard (MQTT-4.7.2-1)
+  // Set when a subscribe deny of the user lies within this wildcard: the
+  // subjects it denies are not delivered (as nats-server filters them).
+  // Fixed before the router sees the subscription.
+  core::PermissionsPtr deny_filter;
 };
 
 // One MQTT subscription as the client made it.
@@ -115,6 +120,9 @@ class SessionState final : public core::Sink {
   // returns the one it replaced (whose core subscriptions the caller ends).
   std::optional<SessionSubscription> Replace(SessionSubscription sub);
   std::optional<SessionSubscription> Remove(std::string_view filter);
+  // A copy of every subscription, in filter order (its core subscriptions
+  // shared, not copied).
+  std::vector<SessionSubscription> ListSubscriptions() const;
   // Everything, for the end of the session.
   std::vector<SessionSubscription> TakeAll();
   // One retained message for a subscription just made.
