@@ -391,5 +391,18 @@ TEST_F(NatsFileTest, MqttBlockMapsAndItsTlsPortSpeaksTls) {
   EXPECT_TRUE(r.options.mqtt.tls.enabled());
 }
 
+// nats-server's mqtt { no_auth_user } names the user of MQTT clients that
+// send none; it must be one of the users, as the top-level one.
+TEST_F(NatsFileTest, MqttNoAuthUserIsRead) {
+  const std::string users = "authorization {\n  users = [{user: dev, password: d}, {user: app, password: a}]\n}\n";
+  std::string good = WriteFile("mqtt-anon.conf", "port: -1\n" + users + "mqtt {\n  port: -1\n  no_auth_user: dev\n}\n");
+  ConfigResult r = Load({"-c", good});
+  ASSERT_TRUE(r.errors.empty()) << Joined(r.errors);
+  EXPECT_EQ(r.options.mqtt.no_auth_user, "dev");
+  std::string bad = WriteFile("mqtt-nobody.conf", "port: -1\n" + users + "mqtt {\n  no_auth_user: nobody\n}\n");
+  r = Load({"-c", bad});
+  EXPECT_TRUE(HasError(r, "'nobody' is not one of authorization.users"));
+}
+
 }  // namespace
 }  // namespace tern::server::config
