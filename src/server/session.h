@@ -72,6 +72,10 @@ class Session {
   // connect_urls; the node entered lame duck: ldm): a client session sends
   // a fresh INFO to clients that take one.
   virtual void OnClusterChanged() {}
+  // The node is about to close this connection because it is stopping
+  // (shutdown, or the turn of this client in lame duck): a protocol that
+  // can say so says it now, before the close.
+  virtual void OnServerStopping() {}
   // Whether /connz lists this connection (clients yes; the monitor's own
   // HTTP connections no, as in nats-server).
   virtual bool monitored() const { return false; }

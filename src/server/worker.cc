@@ -180,7 +180,10 @@ void Worker::CloseLameDuckClients(std::chrono::steady_clock::time_point now) {
     due = static_cast<size_t>(share * static_cast<double>(lame_duck_total_)) + 1;
   }
   while (!lame_duck_clients_.empty() && lame_duck_total_ - lame_duck_clients_.size() < due) {
-    if (auto conn = lame_duck_clients_.back().lock()) conn->CloseAfterFlush(CloseReason::kServerShutdown);
+    if (auto conn = lame_duck_clients_.back().lock(); conn != nullptr && !conn->closed()) {
+      if (Session* session = conn->session()) session->OnServerStopping();
+      conn->CloseAfterFlush(CloseReason::kServerShutdown);
+    }
     lame_duck_clients_.pop_back();
   }
 }
@@ -189,7 +192,10 @@ void Worker::BeginShutdown(std::chrono::steady_clock::time_point deadline) {
   loop_.Post([this, deadline] {
     shutting_down_ = true;
     shutdown_deadline_ = deadline;
-    for (auto& conn : Connections()) conn->CloseWhenFlushed();
+    for (auto& conn : Connections()) {
+      if (Session* session = conn->session(); session != nullptr && !conn->closed()) session->OnServerStopping();
+      conn->CloseWhenFlushed();
+    }
     if (connections_.empty()) loop_.Stop();
   });
 }

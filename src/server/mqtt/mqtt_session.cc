@@ -98,6 +98,10 @@ void MqttSession::OnClose(CloseReason reason) {
   broker_.Settle(worker_.router_thread(), std::move(aftermath), now);
 }
 
+void MqttSession::OnServerStopping() {
+  if (state_ != nullptr && version_ == pm::Version::kV5) Send(pm::Disconnect{ReasonCode::kServerShuttingDown, {}});
+}
+
 void MqttSession::TakenOver() {
   log::Debug("{}:{} - mid:{} - MQTT session taken over by another connection", conn_.ip(), conn_.port(), conn_.id());
   if (version_ == pm::Version::kV5) Send(pm::Disconnect{ReasonCode::kSessionTakenOver, {}});

@@ -53,6 +53,8 @@ class MqttSession final : public Session {
   // DISCONNECT 0x87); one whose permissions changed keeps only the
   // subscriptions they still allow.
   void OnAuthChanged() override;
+  // 5.0 clients get DISCONNECT 0x8B (Server shutting down), as from mosquitto.
+  void OnServerStopping() override;
 
   // A CONNECT with this client id, here or on another worker, has the
   // session now: DISCONNECT 0x8E (5.0) and close.
