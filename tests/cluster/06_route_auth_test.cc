@@ -81,12 +81,19 @@ TEST(RouteAuthTest, NodesWithTheSameSecretMeshAndPassMessages) {
   ClusterSpec spec;
   spec.nodes = 3;
   spec.extra_args = kSecret;
+  // Every node seeds every node, itself included: a node that dials itself
+  // is no failed authentication.
+  spec.seeds = ClusterSpec::Seeds::kAll;
   Cluster c(spec);
   ASSERT_TRUE(c.Start()) << c.error();
   // WaitMeshed passes a message from every node to every other.
   ASSERT_TRUE(c.WaitMeshed());
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(c.WaitRoutes(i, 2));
-  EXPECT_EQ(c.Stats(0)["cluster"]["auth_failures"], 0);
+  for (int i = 0; i < 3; ++i) {
+    nlohmann::json stats = c.Stats(i);
+    EXPECT_EQ(stats["cluster"]["auth_failures"], 0) << stats.dump();
+    EXPECT_EQ(ReadAll(c.node(i).stderr_path()).find("Authorization Violation"), std::string::npos);
+  }
 }
 
 TEST(RouteAuthTest, WrongOrMissingSecretIsRefusedLoggedCountedAndNotMeshed) {

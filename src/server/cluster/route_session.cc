@@ -240,7 +240,7 @@ void RouteSession::HandleInfo(std::string_view json) {
     got_info_ = true;
     handshake_deadline_ = {};
     peer_ = info;
-    if (outbound() && info.auth_required) {
+    if (outbound() && info.auth_required && info.server_id != cluster_.server_id()) {
       // Before our resync (the manager sends it once it keeps the route),
       // on the same ordered stream.
       const RouteCredentials creds = cluster_.DialCredentials(dialled_url_);
@@ -259,6 +259,12 @@ void RouteSession::HandleInfo(std::string_view json) {
   }
   if (const bool draining = info.lame_duck || info.paused; draining != peer_draining_) SetDraining(draining);
   if (auth_state_ == AuthState::kAwaiting) {
+    if (info.server_id == cluster_.server_id()) {
+      // This node dialled itself (a seed list shared by every node): no
+      // secret to check, and none to count as a failure.
+      Drop();
+      return;
+    }
     // The manager meets the peer once it has authenticated (FinishAuth).
     pending_info_ = std::move(info);
     return;
