@@ -1,6 +1,7 @@
 #include "base/host_port.h"
 
 #include <charconv>
+#include <utility>
 
 namespace tern::base {
 
@@ -41,6 +42,59 @@ Result<HostPort> ParseHostPort(std::string_view text, int default_port) {
   }
   out.port = port;
   return out;
+}
+
+namespace {
+
+// The "user:pass" part of a URL, or npos when there is none.
+std::pair<size_t, size_t> UserInfoSpan(std::string_view url) {
+  const size_t scheme = url.find("://");
+  const size_t begin = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const size_t at = url.rfind('@');
+  if (at == std::string_view::npos || at < begin) return {std::string_view::npos, 0};
+  return {begin, at - begin};
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 && HexValue(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+UrlCredentials ParseUrlCredentials(std::string_view url) {
+  UrlCredentials out;
+  auto [begin, size] = UserInfoSpan(url);
+  if (begin == std::string_view::npos) return out;
+  out.present = true;
+  const std::string_view info = url.substr(begin, size);
+  const size_t colon = info.find(':');
+  out.has_password = colon != std::string_view::npos;
+  out.user = PercentDecode(info.substr(0, colon));
+  if (out.has_password) out.password = PercentDecode(info.substr(colon + 1));
+  return out;
+}
+
+std::string StripUrlCredentials(std::string_view url) {
+  auto [begin, size] = UserInfoSpan(url);
+  if (begin == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, begin)).append(url.substr(begin + size + 1));
 }
 
 std::string FormatHostPort(std::string_view host, int port) {

@@ -107,6 +107,10 @@ Response Metrics(Monitor& monitor, const Target&) {
     w.One("tern_routes_accepted_total", "counter", "Routes that completed their handshake.", cs.routes_accepted);
     w.One("tern_route_dropped_messages_total", "counter", "Messages a slow route's bound refused.",
           cs.dropped_to_slow_routes);
+    w.One("tern_routes_auth_failures_total", "counter",
+          "Accepted routes refused for wrong or missing cluster.authorization credentials.", cs.auth_failures);
+    w.One("tern_routes_auth_timeouts_total", "counter",
+          "Accepted routes closed for not authenticating within cluster.authorization.timeout.", cs.auth_timeouts);
     w.One("tern_route_barriers_total", "counter", "Interest barriers (cluster-wide PING) asked for.", cs.barriers);
     w.One("tern_route_barrier_timeouts_total", "counter", "Interest barriers answered at their timeout.",
           cs.barrier_timeouts);

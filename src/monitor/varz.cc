@@ -131,6 +131,12 @@ Response Routez(Monitor& monitor, const Target&) {
   }
   v["num_routes"] = count;
   v["routes"] = std::move(routes);
+  if (server::ClusterManager* cluster = monitor.server().cluster(); cluster != nullptr) {
+    // tern's own: nats-server keeps no such count.
+    server::ClusterStats stats = cluster->Stats();
+    v["auth_failures"] = stats.auth_failures;
+    v["auth_timeouts"] = stats.auth_timeouts;
+  }
   return JsonResponse(v);
 }
 

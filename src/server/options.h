@@ -84,6 +84,16 @@ struct EtcdOptions {
 // core::ClusterQueuePolicy).
 enum class ClusterQueuePolicy { kLocalFirst, kRandom, kRoundRobin };
 
+// The shared secret routes present (nats-server: cluster { authorization
+// {} }). Set, it is required of every route this node accepts, and it is
+// what this node sends when dialling a URL without credentials of its own.
+struct ClusterAuthOptions {
+  std::string user;
+  std::string password;                      // bcrypt hash or plain text
+  std::chrono::milliseconds timeout{2'000};  // an accepted route must authenticate within it
+  bool enabled() const { return !user.empty() || !password.empty(); }
+};
+
 // Routes between the nodes of a cluster (nats-server: cluster {}).
 struct ClusterOptions {
   std::string name;                            // routes between differently named clusters are refused
@@ -93,6 +103,7 @@ struct ClusterOptions {
   std::vector<std::string> routes;             // seed URLs: host:port, nats-route://, nats://
   std::string advertise;                       // host:port peers dial to reach this node
   TlsOptions tls;                              // routes authenticate each other by mutual TLS when set
+  ClusterAuthOptions authorization;            // and/or by a shared user and password
   uint64_t max_pending = 64ull * 1024 * 1024;  // per route; past it messages are dropped and counted
   ClusterQueuePolicy queue_policy = ClusterQueuePolicy::kLocalFirst;
   std::chrono::milliseconds ping_interval{2'000};    // route keepalive; stale after max_pings_out misses

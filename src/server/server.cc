@@ -360,7 +360,10 @@ void Server::Reload(const Options& options) {
     // Each worker re-checks its own connections on its own thread.
     for (auto& worker : workers_) worker->NotifyAuthChanged();
   }
-  if (cluster_ != nullptr) router_.set_cluster_queue_policy(ToCore(options.cluster.queue_policy));
+  if (cluster_ != nullptr) {
+    router_.set_cluster_queue_policy(ToCore(options.cluster.queue_policy));
+    cluster_->SetAuthorization(options.cluster.authorization);
+  }
   log::Info("Reloaded: log level {}, limits, queue policy, users and permissions applied",
             log::LevelName(options.log_level));
 }

@@ -121,6 +121,8 @@ std::string SystemServices::AnswerStats() {
                     {"known_peers", c.known_peers},
                     {"routes_accepted", c.routes_accepted},
                     {"dropped_to_slow_routes", c.dropped_to_slow_routes},
+                    {"auth_failures", c.auth_failures},
+                    {"auth_timeouts", c.auth_timeouts},
                     {"barriers", c.barriers},
                     {"barrier_timeouts", c.barrier_timeouts},
                     {"paused", cluster->paused()}};

@@ -120,6 +120,7 @@ std::string Encode(const std::vector<Op>& ops) {
         break;
       case OpType::kBarrier:
       case OpType::kInfo:
+      case OpType::kConnect:
       case OpType::kError:
         return {};  // text forms the encoder does not reproduce byte for byte
     }

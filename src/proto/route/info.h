@@ -23,9 +23,17 @@ struct RouteInfo {
   std::string route_url;                  // where peers dial this node (cluster.advertise or the listener)
   std::vector<std::string> connect_urls;  // this node's client URLs (host:port), passed on to clients
   std::vector<std::string> routes;        // route URLs of the peers this node is connected to (gossip)
-  std::string auth;                       // reserved for route authentication (the security issue)
+  bool auth_required = false;             // the dialler must send CONNECT with the cluster's credentials
   bool lame_duck = false;                 // stopping: send it no queue work
   bool paused = false;                    // paused by an admin: no queue work either, until resumed
+};
+
+// What a dialler sends after the peer's INFO said auth_required
+// (nats-server's route CONNECT, of which tern uses the credentials).
+struct RouteConnect {
+  std::string user;
+  std::string pass;
+  std::string name;  // the dialler's server name, for the peer's logs
 };
 
 // "INFO {json}\r\n".
@@ -33,5 +41,8 @@ std::string EncodeInfo(const RouteInfo& info);
 // False with a reason when `json` is not an INFO object or a field has the
 // wrong type; unknown fields are ignored so later versions can add some.
 bool ParseInfo(std::string_view json, RouteInfo* out, std::string* error);
+// "CONNECT {json}\r\n", and back; unknown fields are ignored.
+std::string EncodeConnect(const RouteConnect& connect);
+bool ParseConnect(std::string_view json, RouteConnect* out, std::string* error);
 
 }  // namespace tern::proto::route

@@ -18,7 +18,7 @@ constexpr Verb kVerbs[] = {
     {"RSYNC", OpType::kSyncDone, false},  {"PING", OpType::kPing, false},
     {"PONG", OpType::kPong, false},       {"INFO", OpType::kInfo, false},
     {"BARRIER", OpType::kBarrier, false}, {"BARRIER_ACK", OpType::kBarrierAck, false},
-    {"-ERR", OpType::kError, false},
+    {"-ERR", OpType::kError, false},      {"CONNECT", OpType::kConnect, false},
 };
 constexpr size_t kLongestVerb = 11;
 
@@ -186,6 +186,7 @@ RouteParser::Step RouteParser::ParseAt(const char* p, size_t n, RouteOp* op) {
       op->text = tokens_[0];
       return {Step::kDone, ParseError::kNone, next};
     case OpType::kInfo:
+    case OpType::kConnect:
       op->text = Trim(p + verb_end, p + line_end);
       return {Step::kDone, ParseError::kNone, next};
     case OpType::kError: {

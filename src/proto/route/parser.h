@@ -2,6 +2,7 @@
 // sends another over a route. Text lines like the NATS client protocol:
 //
 //   INFO {json}                                    handshake, and updates
+//   CONNECT {json}                                 the dialler's credentials, when the INFO asked
 //   RS+ <subject> [<queue> <weight>]               interest added (weight: members)
 //   RS- <subject> [<queue>]                        interest removed
 //   RSYNC <count>                                  the <count> RS+ before it were a full resync
@@ -30,6 +31,7 @@ namespace tern::proto::route {
 
 enum class OpType : uint8_t {
   kInfo,
+  kConnect,
   kSubscribe,    // RS+
   kUnsubscribe,  // RS-
   kSyncDone,     // RSYNC
@@ -50,7 +52,7 @@ struct RouteOp {
   std::span<const std::string_view> queues;  // RMSG: the groups this copy is for
   std::string_view headers;                  // HRMSG: the header block including its CRLFCRLF
   std::string_view payload;                  // RMSG: the body after the headers
-  std::string_view text;                     // INFO json, -ERR text (unquoted), BARRIER token
+  std::string_view text;                     // INFO/CONNECT json, -ERR text (unquoted), BARRIER token
   uint64_t count = 0;                        // RSYNC
 };
 

@@ -17,6 +17,8 @@ std::string Describe(const RouteOp& op) {
   switch (op.type) {
     case OpType::kInfo:
       return "INFO " + std::string(op.text);
+    case OpType::kConnect:
+      return "CONNECT " + std::string(op.text);
     case OpType::kSubscribe:
       return "RS+ " + std::string(op.subject) + "|" + std::string(op.queue) + "|" + std::to_string(op.weight);
     case OpType::kUnsubscribe:
@@ -85,6 +87,7 @@ Outcome Whole(std::string_view input, RouteLimits limits = {}) { return Feed(inp
 
 const std::string kTranscript =
     "INFO {\"server_id\":\"A\"}\r\n"
+    "CONNECT {\"user\":\"r\",\"pass\":\"s\"}\r\n"
     "RS+ foo.bar\r\n"
     "RS+ jobs.* workers 3\r\n"
     "RSYNC 2\r\n"
@@ -102,6 +105,7 @@ const std::string kTranscript =
 
 const std::vector<std::string> kExpected = {
     "INFO {\"server_id\":\"A\"}",
+    "CONNECT {\"user\":\"r\",\"pass\":\"s\"}",
     "RS+ foo.bar||0",
     "RS+ jobs.*|workers|3",
     "RSYNC 2",
@@ -243,6 +247,7 @@ TEST(RouteInfoTest, RoundTrips) {
   info.routes = {"nats-route://127.0.0.1:6223"};
   info.lame_duck = true;
   info.paused = true;
+  info.auth_required = true;
   std::string line = EncodeInfo(info);
   ASSERT_TRUE(line.starts_with("INFO {") && line.ends_with("}\r\n")) << line;
   Outcome parsed = Whole(line);
@@ -259,6 +264,24 @@ TEST(RouteInfoTest, RoundTrips) {
   EXPECT_EQ(back.routes, info.routes);
   EXPECT_TRUE(back.lame_duck);
   EXPECT_TRUE(back.paused);
+  EXPECT_TRUE(back.auth_required);
+}
+
+TEST(RouteConnectTest, RoundTripsCredentials) {
+  const std::string line = EncodeConnect({.user = "route", .pass = "p\"w:@", .name = "n1"});
+  ASSERT_TRUE(line.starts_with("CONNECT {") && line.ends_with("}\r\n")) << line;
+  Outcome parsed = Whole(line);
+  ASSERT_EQ(parsed.ops.size(), 1u);
+  RouteConnect back;
+  std::string error;
+  ASSERT_TRUE(ParseConnect(line.substr(8, line.size() - 10), &back, &error)) << error;
+  EXPECT_EQ(back.user, "route");
+  EXPECT_EQ(back.pass, "p\"w:@");
+  EXPECT_EQ(back.name, "n1");
+  EXPECT_FALSE(ParseConnect("[]", &back, &error));
+  EXPECT_FALSE(ParseConnect("{\"user\":1}", &back, &error));
+  ASSERT_TRUE(ParseConnect("{\"echo\":true,\"verbose\":false}", &back, &error)) << error;  // nats-server's extra fields
+  EXPECT_TRUE(back.user.empty());
 }
 
 TEST(RouteInfoTest, RefusesWhatIsNotAnInfo) {

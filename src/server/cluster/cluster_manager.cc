@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "proto/route/encoder.h"
+#include "server/auth/bcrypt.h"
 #include "server/cluster/etcd_membership.h"
 #include "server/cluster/route_session.h"
 #include "server/connection.h"
@@ -96,7 +97,54 @@ ClusterManager::ClusterManager(Server& server)
       server_id_(server.server_id()),
       server_name_(server.server_name()),
       max_pending_(server.options().cluster.max_pending),
-      relay_(server.sublist(), nullptr) {}
+      relay_(server.sublist(), nullptr) {
+  for (const std::string& seed : options_.routes) {
+    const base::UrlCredentials creds = base::ParseUrlCredentials(seed);
+    std::string url = Normalize(seed);
+    if (creds.present && !url.empty()) seed_credentials_.try_emplace(url, RouteCredentials{creds.user, creds.password});
+  }
+  if (options_.authorization.enabled()) {
+    route_auth_ = std::make_shared<const ClusterAuthOptions>(options_.authorization);
+  }
+}
+
+std::shared_ptr<const ClusterAuthOptions> ClusterManager::route_auth() const {
+  std::lock_guard lock(auth_mu_);
+  return route_auth_;
+}
+
+RouteCredentials ClusterManager::DialCredentials(const std::string& url) const {
+  if (auto it = seed_credentials_.find(url); it != seed_credentials_.end()) return it->second;
+  // nats-server dials a peer learned by gossip with its own cluster user
+  // and password; a bcrypt hash is no password to send, so then the
+  // secret a seed URL carries stands in for it.
+  if (auto auth = route_auth(); auth != nullptr && !auth::IsBcrypt(auth->password)) {
+    return {auth->user, auth->password};
+  }
+  if (!seed_credentials_.empty()) return seed_credentials_.begin()->second;
+  return {};
+}
+
+void ClusterManager::SetAuthorization(const ClusterAuthOptions& auth) {
+  std::shared_ptr<const ClusterAuthOptions> next;
+  if (auth.enabled()) next = std::make_shared<const ClusterAuthOptions>(auth);
+  {
+    std::lock_guard lock(auth_mu_);
+    const bool same = next == nullptr ? route_auth_ == nullptr
+                                      : route_auth_ != nullptr && route_auth_->user == next->user &&
+                                            route_auth_->password == next->password;
+    route_auth_ = next;
+    if (same) return;
+  }
+  loop_.Post([this, next] {
+    for (const auto& [id, r] : routes_) {
+      if (r->session->outbound()) continue;  // the peer checks what we present
+      r->conn->owner().loop().Post([conn = r->conn, session = r->session, next] {
+        if (!conn->closed()) session->Recheck(next);
+      });
+    }
+  });
+}
 
 ClusterManager::~ClusterManager() { Stop(); }
 
@@ -140,12 +188,16 @@ base::Status ClusterManager::Start(const Endpoint& route_listener, const Endpoin
   running_.store(true);
   loop_.SetTicker(kTickPeriod, [this] { Tick(); });
   thread_ = std::thread([this] { loop_.Run(); });
-  log::Info("Cluster: {} (name '{}'), route URL nats-route://{}{}", server_name_, options_.name, route_url_,
-            client_tls_ != nullptr ? ", mutual TLS" : "");
+  log::Info("Cluster: {} (name '{}'), route URL nats-route://{}{}{}", server_name_, options_.name, route_url_,
+            client_tls_ != nullptr ? ", mutual TLS" : "",
+            options_.authorization.enabled() ? ", routes authenticate as user " + options_.authorization.user : "");
+  if (options_.authorization.enabled() && !auth::IsBcrypt(options_.authorization.password)) {
+    log::Warn("cluster.authorization.password is plain text; a bcrypt hash (tern passwd) keeps it out of the file");
+  }
   for (const std::string& seed : options_.routes) {
     std::string url = Normalize(seed);
     if (url.empty()) {
-      log::Warn("cluster.routes: '{}' is not a reachable host:port, skipped", seed);
+      log::Warn("cluster.routes: '{}' is not a reachable host:port, skipped", base::StripUrlCredentials(seed));
       continue;
     }
     loop_.Post([this, url] { LearnPeer(url, kSeed); });
@@ -240,6 +292,7 @@ proto::route::RouteInfo ClusterManager::LocalInfo() {
   info.version = kTernVersion;
   info.lame_duck = lame_duck_.load(std::memory_order_relaxed);
   info.paused = paused_.load(std::memory_order_relaxed);
+  info.auth_required = route_auth() != nullptr;
   std::lock_guard lock(info_mu_);
   info.route_url = "nats-route://" + route_url_;
   info.connect_urls = my_client_urls_;
@@ -533,6 +586,8 @@ ClusterStats ClusterManager::Stats() {
   std::lock_guard lock(info_mu_);
   ClusterStats s = stats_;
   s.dropped_to_slow_routes = dropped_.load(std::memory_order_relaxed);
+  s.auth_failures = auth_failures_.load(std::memory_order_relaxed);
+  s.auth_timeouts = auth_timeouts_.load(std::memory_order_relaxed);
   return s;
 }
 

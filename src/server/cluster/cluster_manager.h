@@ -49,7 +49,15 @@ struct ClusterStats {
   uint64_t routes_accepted = 0;
   uint64_t dropped_to_slow_routes = 0;  // messages a route's bound refused, over all routes ever
   uint64_t barriers = 0, barrier_timeouts = 0;
+  uint64_t auth_failures = 0;  // accepted routes refused for wrong or missing credentials
+  uint64_t auth_timeouts = 0;  // accepted routes closed for not authenticating in time
   std::vector<std::string> peer_names;
+};
+
+// What a dialler presents when the peer's INFO asks (route CONNECT).
+struct RouteCredentials {
+  std::string user;
+  std::string password;
 };
 
 class ClusterManager final : public core::InterestListener {
@@ -83,6 +91,17 @@ class ClusterManager final : public core::InterestListener {
   const std::string& server_id() const { return server_id_; }
   const std::string& server_name() const { return server_name_; }
   void CountDropped(uint64_t n) { dropped_.fetch_add(n, std::memory_order_relaxed); }
+  // The secret accepted routes must present (cluster.authorization); null
+  // when none is configured. A reload swaps it (SetAuthorization).
+  std::shared_ptr<const ClusterAuthOptions> route_auth() const;
+  // What to present when dialling `url` (host:port, as peers are keyed):
+  // the credentials of the seed URL that named it, else this node's own
+  // user and password when the password is plain text, else the first seed
+  // URL's (one shared secret cluster-wide), else none.
+  RouteCredentials DialCredentials(const std::string& url) const;
+  void CountAuthFailure(bool timeout) {
+    (timeout ? auth_timeouts_ : auth_failures_).fetch_add(1, std::memory_order_relaxed);
+  }
 
   // ---- for client sessions and the server (any thread) -----------------
   // Answers the client's PING once every peer routed now has confirmed the
@@ -92,6 +111,9 @@ class ClusterManager final : public core::InterestListener {
   std::vector<std::string> ClientUrls();
   ClusterStats Stats();
   void SetQueuePolicy(ClusterQueuePolicy policy);
+  // SIGHUP: accepted routes are checked again against the new secret and
+  // those whose credentials no longer pass are closed.
+  void SetAuthorization(const ClusterAuthOptions& auth);
   // Lame duck: every peer gets an INFO with lame_duck, and routes queue
   // work elsewhere while it has other members.
   void EnterLameDuck();
@@ -156,6 +178,12 @@ class ClusterManager final : public core::InterestListener {
   std::vector<std::string> client_urls_;     // the peers' (for our clients)
   std::vector<std::string> route_urls_;      // the peers' (gossip)
   ClusterStats stats_;
+
+  // Seed URL credentials by host:port; fixed at start, read by any thread.
+  std::map<std::string, RouteCredentials> seed_credentials_;
+  mutable std::mutex auth_mu_;
+  std::shared_ptr<const ClusterAuthOptions> route_auth_;  // under auth_mu_
+  std::atomic<uint64_t> auth_failures_{0}, auth_timeouts_{0};
 
   std::atomic<uint64_t> dropped_{0};
   std::atomic<bool> lame_duck_{false};

@@ -3,6 +3,8 @@
 #include "base/log.h"
 #include "proto/route/encoder.h"
 #include "proto/subject.h"
+#include "server/auth/bcrypt.h"
+#include "server/auth/pool.h"
 #include "server/cluster/cluster_manager.h"
 #include "server/connection.h"
 #include "server/server.h"
@@ -16,6 +18,9 @@ using proto::route::RouteOp;
 
 // Both ends send INFO at once; a peer silent for this long is not one.
 constexpr std::chrono::milliseconds kHandshakeTimeout{2000};
+// nats-server's texts, which its route refusals use too.
+constexpr std::string_view kErrAuthorization = "Authorization Violation";
+constexpr std::string_view kErrAuthTimeout = "Authentication Timeout";
 // As in NatsClientSession: payloads this large are spliced by reference.
 constexpr size_t kSharePayloadFrom = 16 * 1024;
 
@@ -43,18 +48,31 @@ uint64_t RouteSession::sink_id() const { return conn_.id(); }
 
 uint64_t RouteSession::dropped() const { return conn_.dropped_writes(); }
 
+std::string RouteSession::PeerAddress() const { return conn_.ip() + ":" + std::to_string(conn_.port()); }
+
 std::string RouteSession::Name() const {
   if (got_info_ && !peer_.server_name.empty()) return peer_.server_name;
   return outbound() ? dialled_url_ : conn_.ip() + ":" + std::to_string(conn_.port());
 }
 
 void RouteSession::OnOpen() {
+  const auto now = io::Clock::now();
+  if (!outbound()) {
+    // The secret in force now is the one this route is held to; a reload
+    // re-checks it (Recheck).
+    auth_ = cluster_.route_auth();
+    if (auth_ != nullptr) {
+      auth_state_ = AuthState::kAwaiting;
+      auth_deadline_ = now + auth_->timeout;
+    }
+  }
   const std::string info = proto::route::EncodeInfo(cluster_.LocalInfo());
   conn_.WriteControl([&](io::OutputBuffer& out) { out.Append(info); });
-  const auto now = io::Clock::now();
   handshake_deadline_ = now + kHandshakeTimeout;
   next_ping_ = now + cluster_.options().ping_interval;
-  conn_.WakeAt(std::min(handshake_deadline_, next_ping_));
+  io::Clock::time_point next = std::min(handshake_deadline_, next_ping_);
+  if (auth_deadline_ != io::Clock::time_point{}) next = std::min(next, auth_deadline_);
+  conn_.WakeAt(next);
   log::Debug("{}:{} - rid:{} - Route connection {}", conn_.ip(), conn_.port(), conn_.id(),
              outbound() ? "dialled" : "accepted");
 }
@@ -63,6 +81,14 @@ void RouteSession::OnTimer(io::Clock::time_point now) {
   if (handshake_deadline_ != io::Clock::time_point{} && now >= handshake_deadline_) {
     log::Debug("{} - rid:{} - no route INFO in time", Name(), conn_.id());
     conn_.Close(CloseReason::kAuthenticationTimeout);
+    return;
+  }
+  if (auth_deadline_ != io::Clock::time_point{} && now >= auth_deadline_) {
+    log::Error("{} - rid:{} - Route {}: no valid CONNECT within cluster.authorization.timeout", PeerAddress(),
+               conn_.id(), kErrAuthTimeout);
+    cluster_.CountAuthFailure(/*timeout=*/true);
+    held_.clear();
+    Fail(std::string(kErrAuthTimeout), CloseReason::kAuthenticationTimeout);
     return;
   }
   if (now >= next_ping_) {
@@ -89,6 +115,7 @@ void RouteSession::OnTimer(io::Clock::time_point now) {
   }
   io::Clock::time_point next = next_ping_;
   if (handshake_deadline_ != io::Clock::time_point{}) next = std::min(next, handshake_deadline_);
+  if (auth_deadline_ != io::Clock::time_point{}) next = std::min(next, auth_deadline_);
   conn_.WakeAt(next);
 }
 
@@ -96,6 +123,10 @@ void RouteSession::OnInput(char* data, size_t size) {
   // Anything from the peer shows it is alive, so a PONG stuck behind a
   // large resync coming our way does not make the route look stale.
   pings_out_ = 0;
+  if (auth_state_ == AuthState::kChecking) {
+    HoldInput(data, size);
+    return;
+  }
   size_t pos = 0;
   while (pos < size && !conn_.closed()) {
     RouteOp op;
@@ -109,7 +140,25 @@ void RouteSession::OnInput(char* data, size_t size) {
     pos += r.consumed;
     if (r.status == proto::route::NextResult::Status::kNeedMore) break;
     HandleOp(op);
+    if (auth_state_ == AuthState::kChecking) {
+      // The CONNECT's bcrypt check is on the pool; the rest waits for it.
+      HoldInput(data + pos, size - pos);
+      return;
+    }
   }
+}
+
+void RouteSession::HoldInput(const char* data, size_t size) {
+  // The dialler sends its resync right after CONNECT, so a route may
+  // bring a lot here; the route's own output bound bounds it too.
+  if (held_.size() + size > cluster_.route_max_pending()->load(std::memory_order_relaxed)) {
+    log::Error("{} - rid:{} - route sent more than cluster.max_pending while its credentials were checked",
+               PeerAddress(), conn_.id());
+    held_.clear();
+    Fail("too much input before authentication", CloseReason::kProtocolError);
+    return;
+  }
+  held_.append(data, size);
 }
 
 void RouteSession::HandleOp(const RouteOp& op) {
@@ -117,9 +166,18 @@ void RouteSession::HandleOp(const RouteOp& op) {
     Fail("route INFO expected first", CloseReason::kProtocolError);
     return;
   }
+  if (auth_state_ == AuthState::kAwaiting && op.type != OpType::kInfo && op.type != OpType::kConnect &&
+      op.type != OpType::kError && op.type != OpType::kPing && op.type != OpType::kPong) {
+    // nats-server's rule for a secured listener: CONNECT comes first.
+    RefuseAuth("interest or messages before CONNECT");
+    return;
+  }
   switch (op.type) {
     case OpType::kInfo:
       HandleInfo(op.text);
+      break;
+    case OpType::kConnect:
+      HandleConnect(op.text);
       break;
     case OpType::kSubscribe:
       HandleSubscribe(op);
@@ -182,12 +240,117 @@ void RouteSession::HandleInfo(std::string_view json) {
     got_info_ = true;
     handshake_deadline_ = {};
     peer_ = info;
+    if (outbound() && info.auth_required && info.server_id != cluster_.server_id()) {
+      // Before our resync (the manager sends it once it keeps the route),
+      // on the same ordered stream.
+      const RouteCredentials creds = cluster_.DialCredentials(dialled_url_);
+      if (creds.user.empty()) {
+        log::Warn(
+            "Route to {} asks for credentials and this node has none for it (cluster.authorization, or "
+            "user:password@ in the route URL)",
+            Name());
+      }
+      const std::string line = proto::route::EncodeConnect({creds.user, creds.password, cluster_.server_name()});
+      conn_.WriteControl([&](io::OutputBuffer& out) { out.Append(line); });
+    }
   } else if (info.server_id != peer_.server_id) {
     Fail("route INFO changed its server id", CloseReason::kProtocolError);
     return;
   }
   if (const bool draining = info.lame_duck || info.paused; draining != peer_draining_) SetDraining(draining);
+  if (auth_state_ == AuthState::kAwaiting) {
+    if (info.server_id == cluster_.server_id()) {
+      // This node dialled itself (a seed list shared by every node): no
+      // secret to check, and none to count as a failure.
+      Drop();
+      return;
+    }
+    // The manager meets the peer once it has authenticated (FinishAuth).
+    pending_info_ = std::move(info);
+    return;
+  }
   cluster_.OnRouteInfo(*this, std::move(info), first);
+}
+
+void RouteSession::HandleConnect(std::string_view json) {
+  if (auth_state_ != AuthState::kAwaiting) return;  // not asked for (or already given): nothing to check
+  proto::route::RouteConnect presented;
+  std::string error;
+  if (!proto::route::ParseConnect(json, &presented, &error)) {
+    RefuseAuth(error);
+    return;
+  }
+  auth_state_ = AuthState::kChecking;
+  presented_ = std::move(presented);
+  CheckCredentials(auth_, presented_, [this](bool ok) { FinishAuth(ok); });
+}
+
+void RouteSession::CheckCredentials(std::shared_ptr<const ClusterAuthOptions> auth,
+                                    proto::route::RouteConnect presented, std::function<void(bool)> done) {
+  const bool user_ok = auth::PlainEquals(presented.user, auth->user);
+  if (!auth::IsBcrypt(auth->password)) {
+    done(user_ok && auth::PlainEquals(presented.pass, auth->password));
+    return;
+  }
+  if (!user_ok) {
+    done(false);
+    return;
+  }
+  // bcrypt costs ~100 ms: never on this loop. Routes are few, so one pool
+  // hop per route handshake (and per reload) is nothing.
+  std::shared_ptr<Connection> conn = conn_.shared_from_this();
+  const bool queued =
+      server_.auth_pool().Submit([conn, auth = std::move(auth), pass = std::move(presented.pass), done]() mutable {
+        const bool ok = !conn->closed() && auth::BcryptVerify(pass, auth->password);
+        conn->owner().loop().Post([conn, ok, done = std::move(done)] {
+          if (!conn->closed()) done(ok);
+        });
+      });
+  if (!queued) {
+    log::Error("{} - rid:{} - route credentials not checked: {} checks already waiting", PeerAddress(), conn_.id(),
+               server_.auth_pool().queued());
+    done(false);
+  }
+}
+
+void RouteSession::FinishAuth(bool ok) {
+  if (!ok) {
+    RefuseAuth(presented_.user.empty() ? "no credentials"
+                                       : fmt::format("wrong user or password (user \"{}\")", presented_.user));
+    return;
+  }
+  auth_state_ = AuthState::kDone;
+  auth_deadline_ = {};
+  log::Debug("{} - rid:{} - route authenticated as user \"{}\"", PeerAddress(), conn_.id(), presented_.user);
+  cluster_.OnRouteInfo(*this, std::move(pending_info_), /*first=*/true);
+  if (!held_.empty()) {
+    std::string held = std::move(held_);
+    held_ = std::string();
+    OnInput(held.data(), held.size());
+  }
+}
+
+void RouteSession::RefuseAuth(std::string_view why) {
+  cluster_.CountAuthFailure(/*timeout=*/false);
+  log::Error("{} - rid:{} - Route {} from {}: {}", PeerAddress(), conn_.id(), kErrAuthorization,
+             got_info_ && !peer_.server_name.empty() ? peer_.server_name : "a node", why);
+  held_.clear();
+  Fail(std::string(kErrAuthorization), CloseReason::kAuthenticationViolation);
+}
+
+void RouteSession::Recheck(std::shared_ptr<const ClusterAuthOptions> auth) {
+  // A route still authenticating finishes against the secret it started with.
+  if (outbound() || auth_state_ == AuthState::kAwaiting || auth_state_ == AuthState::kChecking) return;
+  const bool was_open = auth_state_ == AuthState::kOpen;
+  auth_ = auth;
+  if (auth == nullptr) return;
+  if (was_open) {
+    RefuseAuth("no credentials (cluster.authorization was set by a reload)");
+    return;
+  }
+  CheckCredentials(std::move(auth), presented_, [this](bool ok) {
+    if (!ok) RefuseAuth("its credentials are no longer valid after a reload");
+  });
 }
 
 void RouteSession::HandleSubscribe(const RouteOp& op) {

@@ -6,6 +6,12 @@
 // subscriptions whose sink is this session (Sink::IsRoute), so the router
 // sends each message here at most once and never a message from a route.
 //
+// Authentication: a node with cluster.authorization says auth_required in
+// its INFO; the dialler answers with CONNECT {user, pass}. Until that
+// passes, an accepted route is not handed to the manager (its INFO waits
+// in `pending_info_`), and only PING/PONG are served. A bcrypt check runs
+// on the server's auth pool; what the peer sends meanwhile is held.
+//
 // Threading: the connection's owner runs everything but Deliver(), which
 // any publishing worker calls; it only encodes RMSG into the connection
 // (bounded, OverflowPolicy::kDrop: a slow peer loses messages and counts
@@ -15,6 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +31,7 @@
 #include "core/subscription.h"
 #include "proto/route/info.h"
 #include "proto/route/parser.h"
+#include "server/options.h"
 #include "server/session.h"
 
 namespace tern::server {
@@ -57,6 +65,9 @@ class RouteSession final : public Session, public core::Sink {
   void Refuse(const std::string& text);
   // Owner thread: close without a word (a duplicate of a kept route, or self).
   void Drop();
+  // Owner thread, after a reload changed cluster.authorization: an
+  // accepted route whose credentials do not pass `auth` is closed.
+  void Recheck(std::shared_ptr<const ClusterAuthOptions> auth);
 
   Connection& connection() { return conn_; }
   bool outbound() const { return !dialled_url_.empty(); }
@@ -67,6 +78,15 @@ class RouteSession final : public Session, public core::Sink {
  private:
   void HandleOp(const proto::route::RouteOp& op);
   void HandleInfo(std::string_view json);
+  void HandleConnect(std::string_view json);
+  // Checks `presented` against `auth` (on the auth pool for a bcrypt hash)
+  // and calls `done(ok)` on this owner thread, unless the route closed.
+  void CheckCredentials(std::shared_ptr<const ClusterAuthOptions> auth, proto::route::RouteConnect presented,
+                        std::function<void(bool)> done);
+  void FinishAuth(bool ok);
+  void HoldInput(const char* data, size_t size);
+  void RefuseAuth(std::string_view why);
+  std::string PeerAddress() const;
   void HandleSubscribe(const proto::route::RouteOp& op);
   void HandleUnsubscribe(const proto::route::RouteOp& op);
   void HandleSyncDone(uint64_t count);
@@ -101,6 +121,14 @@ class RouteSession final : public Session, public core::Sink {
   int pings_out_ = 0;
   uint64_t dropped_reported_ = 0;
   std::string refusal_;  // the peer's -ERR, for the manager's log
+
+  // Accepted routes on a node with cluster.authorization.
+  std::shared_ptr<const ClusterAuthOptions> auth_;  // what the route is held to; null: open
+  enum class AuthState : uint8_t { kOpen, kAwaiting, kChecking, kDone } auth_state_ = AuthState::kOpen;
+  proto::route::RouteConnect presented_;  // kept for a reload's re-check
+  proto::route::RouteInfo pending_info_;  // the peer's INFO, until it has authenticated
+  std::string held_;                      // input that arrived during a bcrypt check
+  io::Clock::time_point auth_deadline_{};
 };
 
 }  // namespace tern::server

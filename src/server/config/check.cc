@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "base/host_port.h"
 #include "server/config/builder.h"
 #include "server/config/values.h"
 
@@ -59,7 +60,31 @@ void CheckTls(Builder* b, std::string_view prefix, const TlsOptions& tls) {
   }
 }
 
+// nats-server's --cluster nats://user:pass@host:port: the URL's credentials
+// become the cluster's authorization. They leave the URL, so no log shows
+// them, and take its layer, so a reload keeps them as it keeps the flag.
+void TakeListenCredentials(Builder* b) {
+  ClusterOptions& c = b->opts.cluster;
+  const base::UrlCredentials creds = base::ParseUrlCredentials(c.listen);
+  if (!creds.present) return;
+  const Spec& listen = SpecNamed("cluster.listen");
+  if (!creds.has_password) {
+    b->errors.push_back(
+        fmt::format("{}: expected cluster password to be set (user:password@)", With(*b, "cluster.listen")));
+    return;
+  }
+  const std::string label = b->Origin(listen);
+  auto layer = b->opts.layers.find(std::string(listen.name));
+  const ConfigLayer from = layer == b->opts.layers.end() ? ConfigLayer::kDefault : layer->second;
+  c.authorization.user = creds.user;
+  c.authorization.password = creds.password;
+  c.listen = base::StripUrlCredentials(c.listen);
+  b->Record(SpecNamed("cluster.authorization.user"), label, from);
+  b->Record(SpecNamed("cluster.authorization.password"), label, from);
+}
+
 void CheckCluster(Builder* b) {
+  TakeListenCredentials(b);
   const ClusterOptions& c = b->opts.cluster;
   for (std::string_view name : {"cluster.listen", "cluster.advertise", "client_advertise"}) {
     const auto& text = *static_cast<const std::string*>(b->Field(SpecNamed(name)));
@@ -80,6 +105,11 @@ void CheckCluster(Builder* b) {
       b->errors.push_back(fmt::format("{}: '{}' must be an http://host:port URL (etcd's JSON gateway)",
                                       With(*b, "cluster.etcd.endpoints"), endpoint));
     }
+  }
+  if (c.authorization.enabled() && (c.authorization.user.empty() || c.authorization.password.empty())) {
+    b->errors.push_back(fmt::format("{} and {} go together: routes present both",
+                                    With(*b, "cluster.authorization.user"),
+                                    With(*b, "cluster.authorization.password")));
   }
   if (!c.name.empty() && c.name.find_first_of(" \t\r\n") != std::string::npos) {
     b->errors.push_back(fmt::format("{}: a cluster name has no blanks", With(*b, "cluster.name")));

@@ -207,6 +207,26 @@ TEST_F(ConfigTest, NatsServerFlagSpellings) {
   EXPECT_EQ(LoadOk({"-D"}, {{"TERN_LOG_LEVEL", "error"}}).options.log_level, log::Level::kDebug);
 }
 
+// nats-server's --cluster nats://user:pass@host:port: the credentials are
+// the cluster's authorization, and leave the URL (which logs show).
+TEST_F(ConfigTest, ClusterUrlCredentialsBecomeTheClusterAuthorization) {
+  ConfigResult r = LoadOk({"--cluster", "nats://ruser:p%40ss@127.0.0.1:6222"});
+  EXPECT_EQ(r.options.cluster.authorization.user, "ruser");
+  EXPECT_EQ(r.options.cluster.authorization.password, "p@ss");
+  EXPECT_EQ(r.options.cluster.listen, "nats://127.0.0.1:6222");
+  EXPECT_EQ(r.options.layers.at("cluster.authorization.password"), ConfigLayer::kFlag);
+  EXPECT_TRUE(HasError(Load({"--cluster", "nats://ruser@127.0.0.1:6222"}), "expected cluster password to be set"));
+  EXPECT_TRUE(
+      HasError(Load({"--cluster.authorization.user", "u", "--cluster", "127.0.0.1:6222"}),
+               "cluster.authorization.user (from --cluster.authorization.user) and cluster.authorization.password"));
+  ConfigResult yaml =
+      LoadOk({"-c", WriteYaml("cluster:\n  listen: 127.0.0.1:6222\n  authorization:\n    user: u\n"
+                              "    password: $2b$04$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUV12\n"
+                              "    timeout: 3s\n")});
+  EXPECT_EQ(yaml.options.cluster.authorization.user, "u");
+  EXPECT_EQ(yaml.options.cluster.authorization.timeout, milliseconds(3000));
+}
+
 TEST_F(ConfigTest, HelpAndVersionSkipTheOtherLayers) {
   std::string missing = (dir_ / "missing.yaml").string();
   ConfigResult r = Load({"-h", "-c", missing}, {{"TERN_PORT", "bad"}});

@@ -97,6 +97,17 @@ constexpr NatsKey kWebsocketKeys[] = {
 };
 constexpr NatsBlock kWebsocket = {kWebsocketKeys};
 
+// cluster { authorization {} }: the one user and password routes present.
+// nats-server takes users, tokens and permissions here too, but uses only
+// user, password and timeout for routes.
+constexpr NatsKey kClusterAuthorizationKeys[] = {
+    {"user username", Act::kOption, "user"},
+    {"pass password", Act::kOption, "password"},
+    {"timeout", Act::kOption, "timeout"},
+};
+constexpr NatsBlock kClusterAuthorization = {kClusterAuthorizationKeys,
+    "tern checks routes by cluster authorization user and password only, so routes would get in unchecked"};
+
 constexpr NatsKey kClusterKeys[] = {
     {"name", Act::kOption, "name"},
     {"listen", Act::kListen, "host port"},
@@ -108,7 +119,7 @@ constexpr NatsKey kClusterKeys[] = {
     {"connect_retries", Act::kWarn, {}, "tern redials known peers forever, with backoff"},
     {"no_advertise", Act::kWarn, {}, "tern always tells clients the other nodes' URLs"},
     {"pool_size compression", Act::kWarn, {}, "tern holds one uncompressed route per pair of nodes"},
-    {"authorization", Act::kRefuse, {}, "tern has no route authentication yet (use cluster.tls with verify)"},
+    {"authorization", Act::kBlock, "authorization", {}, &kClusterAuthorization},
     {"permissions", Act::kRefuse, {}, "tern has no route permissions, so every subject would cross"},
 };
 constexpr NatsBlock kCluster = {kClusterKeys};

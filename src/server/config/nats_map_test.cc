@@ -312,6 +312,30 @@ cluster {
   EXPECT_TRUE(HasWarning(r, path + ":8: cluster.connect_retries: nats-server option not supported by tern, ignored"));
 }
 
+TEST_F(NatsFileTest, ClusterAuthorizationIsTheRoutesSecret) {
+  std::string path = WriteFile("cluster-auth.conf", R"(cluster {
+  listen: 127.0.0.1:6333
+  authorization {
+    user: route_user
+    password: top_secret
+    timeout: 0.5
+  }
+  routes = [nats-route://foo:bar@127.0.0.1:6334]
+}
+)");
+  ConfigResult r = Load({"-c", path});
+  EXPECT_TRUE(r.errors.empty()) << Joined(r.errors);
+  const ClusterAuthOptions& a = r.options.cluster.authorization;
+  EXPECT_EQ(a.user, "route_user");
+  EXPECT_EQ(a.password, "top_secret");
+  EXPECT_EQ(a.timeout, milliseconds(500));
+  EXPECT_EQ(r.options.cluster.routes, (std::vector<std::string>{"nats-route://foo:bar@127.0.0.1:6334"}));
+
+  std::string other = WriteFile("cluster-token.conf", "cluster { authorization { token: t } }\n");
+  EXPECT_TRUE(HasError(Load({"-c", other}), other + ":1: cluster.authorization.token: nats-server option not "
+                                                    "supported by tern; refusing to start without it"));
+}
+
 TEST_F(NatsFileTest, ValueErrorsNameTheNatsKeyAndTheTernOption) {
   std::string path = WriteFile("bad.conf", R"(port: "http"
 max_subs: many

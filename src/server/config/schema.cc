@@ -306,6 +306,18 @@ std::vector<Spec> BuildSchema() {
   };
   Attach(&s, "cluster.etcd", {HopTo<&Options::cluster>, HopTo<&ClusterOptions::etcd>}, etcd,
          "Membership from etcd (v3 JSON gateway)");
+  const Spec cluster_auth[] = {
+      {.name = "user", .kind = Kind::kString, .path = {HopTo<&ClusterAuthOptions::user>},
+       .help = "User every route must present (and the one this node sends to a URL without credentials).",
+       .metavar = "name", .default_note = "none", .reloadable = true},
+      {.name = "password", .kind = Kind::kString, .path = {HopTo<&ClusterAuthOptions::password>},
+       .help = "Its password: a bcrypt hash (tern passwd) or plain text; only plain text can also be sent.",
+       .metavar = "password", .default_note = "none", .reloadable = true, .secret = true},
+      {.name = "timeout", .kind = Kind::kDuration, .path = {HopTo<&ClusterAuthOptions::timeout>},
+       .help = "Time an accepted route has to authenticate.", .min = 1, .reloadable = true},
+  };
+  Attach(&s, "cluster.authorization", {HopTo<&Options::cluster>, HopTo<&ClusterOptions::authorization>},
+         cluster_auth, "Route authentication by shared secret (nats-server: cluster { authorization {} })");
   const std::vector<Hop> authz = {HopTo<&Options::authorization>};
   const Spec authorization[] = {
       {.name = "token", .kind = Kind::kString, .path = {HopTo<&AuthorizationOptions::token>},
