@@ -96,7 +96,8 @@ TEST_P(ConnectTest, CredentialsAreCheckedAgainstTheUsers) {
 }
 
 // A stopping server tells 5.0 clients why (DISCONNECT 0x8B, Server shutting
-// down) before it closes; 3.1.1 has no such packet.
+// down) before it closes; 3.1.1 has no such packet. mosquitto 2.0.11 just
+// closes.
 TEST_P(ConnectTest, ShutdownSaysServerShuttingDownTo5Clients) {
   START_MQTT();
   MqttClient v5(kV5), v311(kV311);
@@ -105,7 +106,11 @@ TEST_P(ConnectTest, ShutdownSaysServerShuttingDownTo5Clients) {
   ASSERT_TRUE(v311.Open(port()));
   ASSERT_TRUE(v311.Connect("leaving311"));
   server_->Signal(SIGTERM);
-  EXPECT_TRUE(v5.ExpectClosed(Millis(5000), {"DISCONNECT reason=0x8b"}));
+  if (IsTern()) {
+    EXPECT_TRUE(v5.ExpectClosed(Millis(5000), {"DISCONNECT reason=0x8b"}));
+  } else {
+    EXPECT_TRUE(v5.ExpectClosed(Millis(5000)));
+  }
   EXPECT_TRUE(v311.ExpectClosed(Millis(5000)));
 }
 
